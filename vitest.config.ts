@@ -1,0 +1,60 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const root = fileURLToPath(new URL('.', import.meta.url))
+
+// Tests run against the packages' TypeScript sources, not their built dist/.
+const alias = Object.fromEntries(
+  readdirSync(new URL('./packages', import.meta.url), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(`${root}packages/${d.name}/package.json`))
+    .map((d) => {
+      const pkg = JSON.parse(readFileSync(`${root}packages/${d.name}/package.json`, 'utf8')) as { name: string }
+      return [pkg.name, `${root}packages/${d.name}/src/index.ts`]
+    })
+)
+
+// Every package with real code gets a line-coverage floor of its own.
+const packageThresholds = Object.fromEntries(
+  Object.values(alias).map((entry) => [entry.replace(/src\/index\.ts$/, 'src/**'), { lines: 90 }])
+)
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    // A failing simulator test prints its seed; `SEED=<n> npm test` replays it.
+    env: { SEED: process.env.SEED ?? '' },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts'] }
+      },
+      {
+        extends: true,
+        test: { name: 'sim', include: ['test/sim/**/*.test.ts'] }
+      },
+      {
+        extends: true,
+        test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'], testTimeout: 120_000 }
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Real WebRTC and real servers: one file at a time keeps 2 cores from thrashing.
+          fileParallelism: false
+        }
+      }
+    ],
+    coverage: {
+      provider: 'v8',
+      include: ['packages/*/src/**/*.ts'],
+      exclude: ['packages/*/src/**/*.d.ts', 'packages/*/src/bin/**'],
+      reporter: ['text-summary', 'json-summary'],
+      thresholds: packageThresholds
+    }
+  }
+})
