@@ -13,3 +13,88 @@ export type {
   CreateLinkOptions,
   Transport
 } from './transport.js'
+
+export { Tag, TAGS, tagInfo, isKnownTag, expectKnownTag, tagName } from './tags.js'
+export type { TagInfo, TagStatus, TagScope } from './tags.js'
+
+export {
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  MAX_FRAME_SIZE,
+  LEGACY_MAX_FRAME_SIZE,
+  MAX_MESSAGE_SIZE,
+  MAX_REASSEMBLY_BYTES,
+  MAX_PARTIAL_MESSAGES,
+  MAX_CHUNK_COUNT,
+  CHUNK_OVERHEAD_BYTES,
+  MAX_SEQUENCE,
+  MAX_TAG,
+  MAX_STRING_BYTES,
+  MAX_PEER_ID_LENGTH,
+  MAX_TOPIC_LENGTH,
+  MESSAGE_ID_SIZE,
+  MAX_SIGNATURE_SIZE,
+  HELLO_NONCE_SIZE,
+  MAX_VERSION_COUNT,
+  MAX_TTL,
+  DEFAULT_TTL,
+  MAX_VARUINT_BYTES,
+  ENVELOPE_SIGNING_DOMAIN
+} from './limits.js'
+
+export {
+  ProtocolError,
+  InvalidMessageError,
+  UnsupportedVersionError,
+  MessageTooLargeError,
+  UnknownTagError,
+  LinkClosedError,
+  PROTOCOL_ERROR_NAMES,
+  isProtocolError
+} from './errors.js'
+
+export {
+  readBoundedVarUint,
+  readFixedUint8Array,
+  readBoundedVarUint8Array,
+  readBoundedVarString,
+  expectEnd,
+  decodeAll
+} from './safe-decoding.js'
+
+export { isValidPeerIdString, toPeerId, writePeerId, readPeerId } from './peer-id.js'
+
+export { writeTag, encodeFrame, decodeFrame } from './frame.js'
+export type { Frame, FrameSizeOptions } from './frame.js'
+
+export {
+  writeHello,
+  readHello,
+  encodeHello,
+  decodeHello,
+  writeHelloProof,
+  readHelloProof,
+  encodeHelloProof,
+  decodeHelloProof,
+  selectVersion
+} from './handshake.js'
+export type { Hello, HelloProof } from './handshake.js'
+
+export { writePing, readPing, encodePing, decodePing, encodePong, decodePong } from './ping.js'
+export type { Ping, Pong } from './ping.js'
+
+export {
+  createEnvelope,
+  nextHop,
+  checkEnvelope,
+  writeEnvelope,
+  readEnvelope,
+  encodeEnvelope,
+  decodeEnvelope,
+  envelopeSigningInput,
+  withSignature
+} from './envelope.js'
+export type { Envelope, Destination, CreateEnvelopeOptions } from './envelope.js'
+
+export { writeChunk, readChunk, encodeChunk, decodeChunk, Chunker, Reassembler } from './chunking.js'
+export type { Chunk, ChunkerOptions, ReassemblerOptions } from './chunking.js'
