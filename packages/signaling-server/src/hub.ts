@@ -1,0 +1,105 @@
+import type { Metrics } from './metrics.js'
+import type { Outbox, Receiver } from './outbox.js'
+
+/** A connection as the hub sees it: a receiver with its subscriptions. */
+export interface Subscriber extends Receiver {
+  /** topic -> the peerId announced for it (ymesh extension) or undefined. */
+  readonly topics: Map<string, string | undefined>
+}
+
+interface Topic {
+  readonly subscribers: Set<Subscriber>
+  /** Subscribers that announced a peerId, for addressed delivery. */
+  readonly peers: Map<string, Set<Subscriber>>
+}
+
+/** Local topics and delivery to their subscribers. */
+export class Hub {
+  private readonly topics = new Map<string, Topic>()
+
+  constructor (
+    private readonly outbox: Outbox,
+    private readonly metrics: Metrics,
+    private readonly maxTopics: number,
+    /** Told when a topic gains its first or loses its last local subscriber (Redis follows it). */
+    private readonly onTopicChange: (topic: string, active: boolean) => void
+  ) {}
+
+  get topicCount (): number {
+    return this.topics.size
+  }
+
+  subscriberCount (topic: string): number {
+    return this.topics.get(topic)?.subscribers.size ?? 0
+  }
+
+  /** Subscribes; false when a new topic would exceed maxTopics. */
+  subscribe (s: Subscriber, name: string, peerId: string | undefined): boolean {
+    let t = this.topics.get(name)
+    if (t === undefined) {
+      if (this.topics.size >= this.maxTopics) return false
+      t = { subscribers: new Set(), peers: new Map() }
+      this.topics.set(name, t)
+      this.onTopicChange(name, true)
+    }
+    const previous = s.topics.get(name)
+    if (previous !== undefined && previous !== peerId) this.removePeer(t, previous, s)
+    t.subscribers.add(s)
+    if (peerId !== undefined) {
+      let set = t.peers.get(peerId)
+      if (set === undefined) t.peers.set(peerId, (set = new Set()))
+      set.add(s)
+    }
+    // A plain re-subscribe keeps an announced peerId: stock clients re-subscribe on reconnect only.
+    s.topics.set(name, peerId ?? previous)
+    return true
+  }
+
+  unsubscribe (s: Subscriber, name: string): void {
+    const t = this.topics.get(name)
+    const peerId = s.topics.get(name)
+    s.topics.delete(name)
+    if (t === undefined) return
+    t.subscribers.delete(s)
+    if (peerId !== undefined) this.removePeer(t, peerId, s)
+    if (t.subscribers.size === 0) {
+      this.topics.delete(name)
+      this.onTopicChange(name, false)
+    }
+  }
+
+  removeSubscriber (s: Subscriber): void {
+    for (const name of [...s.topics.keys()]) this.unsubscribe(s, name)
+  }
+
+  /** All topics with local subscribers (to re-subscribe on Redis after a reconnect). */
+  topicNames (): IterableIterator<string> {
+    return this.topics.keys()
+  }
+
+  /**
+   * Delivers a publish to the local subscribers of `topic` (only those that announced `to`,
+   * when given). Serializes once; returns the number of receivers.
+   */
+  deliver (topic: string, data: unknown, to: string | undefined): number {
+    const t = this.topics.get(topic)
+    if (t === undefined) return 0
+    const receivers = to === undefined ? t.subscribers : t.peers.get(to)
+    if (receivers === undefined || receivers.size === 0) return 0
+    // Field order as y-webrtc's server produces it (it adds `clients` to the message it got).
+    const message = to === undefined
+      ? { type: 'publish', topic, data, clients: t.subscribers.size }
+      : { type: 'publish', topic, data, to, clients: t.subscribers.size }
+    const frame = Buffer.from(JSON.stringify(message))
+    for (const r of receivers) this.outbox.enqueue(r, frame)
+    this.metrics.countOut('publish', frame.length, receivers.size)
+    return receivers.size
+  }
+
+  private removePeer (t: Topic, peerId: string, s: Subscriber): void {
+    const set = t.peers.get(peerId)
+    if (set === undefined) return
+    set.delete(s)
+    if (set.size === 0) t.peers.delete(peerId)
+  }
+}
