@@ -43,7 +43,7 @@ export class Hub {
       this.onTopicChange(name, true)
     }
     const previous = s.topics.get(name)
-    if (previous !== undefined && previous !== peerId) this.removePeer(t, previous, s)
+    if (previous !== undefined && peerId !== undefined && previous !== peerId) this.removePeer(t, previous, s)
     t.subscribers.add(s)
     if (peerId !== undefined) {
       let set = t.peers.get(peerId)

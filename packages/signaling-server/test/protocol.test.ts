@@ -1,0 +1,146 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createSignalingServer, silentLogger } from '@ymesh/signaling-server'
+import type { SignalingServer } from '@ymesh/signaling-server'
+import { TestClient } from './client.js'
+
+let server: SignalingServer
+const clients: TestClient[] = []
+const connect = async (): Promise<TestClient> => {
+  const c = await TestClient.connect(server.url)
+  clients.push(c)
+  return c
+}
+const start = async (): Promise<void> => {
+  server = createSignalingServer({ port: 0, logger: silentLogger })
+  await server.start()
+}
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()))
+  await server.stop()
+})
+
+describe('y-webrtc signaling protocol', () => {
+  it('delivers a publish to every subscriber of the topic, the sender included, with the clients count', async () => {
+    await start()
+    const [a, b, c] = [await connect(), await connect(), await connect()]
+    a.send({ type: 'subscribe', topics: ['room'] })
+    b.send({ type: 'subscribe', topics: ['room', 'other'] })
+    c.send({ type: 'subscribe', topics: ['other'] })
+    await Promise.all([a.roundTrip(), b.roundTrip(), c.roundTrip()])
+    a.send({ type: 'publish', topic: 'room', data: { type: 'announce', from: 'p1' } })
+    const expected = { type: 'publish', topic: 'room', data: { type: 'announce', from: 'p1' }, clients: 2 }
+    expect(await a.next((m) => m.type === 'publish')).toEqual(expected)
+    expect(await b.next((m) => m.type === 'publish')).toEqual(expected)
+    await c.roundTrip()
+    expect(c.messages.filter((m) => m.type === 'publish')).toEqual([])
+  })
+
+  it('stops delivering after unsubscribe and forgets empty topics', async () => {
+    await start()
+    const [a, b] = [await connect(), await connect()]
+    a.send({ type: 'subscribe', topics: ['t'] })
+    b.send({ type: 'subscribe', topics: ['t'] })
+    await Promise.all([a.roundTrip(), b.roundTrip()])
+    expect(server.health().topics).toBe(1)
+    b.send({ type: 'unsubscribe', topics: ['t'] })
+    await b.roundTrip()
+    a.send({ type: 'publish', topic: 't', data: 'x' })
+    expect((await a.next((m) => m.type === 'publish')).clients).toBe(1)
+    await b.roundTrip()
+    expect(b.messages.some((m) => m.type === 'publish')).toBe(false)
+    a.send({ type: 'unsubscribe', topics: ['t'] })
+    await a.roundTrip()
+    expect(server.health().topics).toBe(0)
+  })
+
+  it('answers ping with pong and tolerates a subscribe without topics, like y-webrtc', async () => {
+    await start()
+    const a = await connect()
+    a.send({ type: 'subscribe' })
+    a.send({ type: 'ping' })
+    expect(await a.next()).toEqual({ type: 'pong' })
+  })
+
+  it('removes a closed connection from its topics', async () => {
+    await start()
+    const [a, b] = [await connect(), await connect()]
+    a.send({ type: 'subscribe', topics: ['t'] })
+    b.send({ type: 'subscribe', topics: ['t'] })
+    await Promise.all([a.roundTrip(), b.roundTrip()])
+    await b.close()
+    await expect.poll(() => server.health().connections).toBe(1)
+    a.send({ type: 'publish', topic: 't', data: 1 })
+    expect((await a.next((m) => m.type === 'publish')).clients).toBe(1)
+  })
+})
+
+describe('addressed delivery (ymesh extension)', () => {
+  it('delivers a publish with `to` only to the subscriber that announced that peerId', async () => {
+    await start()
+    const [a, b, stock] = [await connect(), await connect(), await connect()]
+    a.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-a' })
+    b.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-b' })
+    stock.send({ type: 'subscribe', topics: ['room'] })
+    await Promise.all([a.roundTrip(), b.roundTrip(), stock.roundTrip()])
+    a.send({ type: 'publish', topic: 'room', to: 'peer-b', data: { type: 'signal' } })
+    expect(await b.next((m) => m.type === 'publish')).toEqual({ type: 'publish', topic: 'room', to: 'peer-b', data: { type: 'signal' }, clients: 3 })
+    await Promise.all([a.roundTrip(), stock.roundTrip()])
+    expect(a.messages.some((m) => m.type === 'publish')).toBe(false)
+    expect(stock.messages.some((m) => m.type === 'publish')).toBe(false)
+    // A broadcast still reaches everyone, stock clients included.
+    a.send({ type: 'publish', topic: 'room', data: 'all' })
+    await Promise.all([a, b, stock].map((c) => c.next((m) => m.type === 'publish' && m.data === 'all')))
+  })
+
+  it('keeps the announced peerId across a plain re-subscribe and drops it on unsubscribe', async () => {
+    await start()
+    const [a, b] = [await connect(), await connect()]
+    b.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-b' })
+    b.send({ type: 'subscribe', topics: ['room'] })
+    await b.roundTrip()
+    a.send({ type: 'publish', topic: 'room', to: 'peer-b', data: 1 })
+    await b.next((m) => m.data === 1)
+    b.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-b2' })
+    await b.roundTrip()
+    a.send({ type: 'publish', topic: 'room', to: 'peer-b', data: 2 })
+    a.send({ type: 'publish', topic: 'room', to: 'peer-b2', data: 3 })
+    await b.next((m) => m.data === 3)
+    expect(b.messages.some((m) => m.data === 2)).toBe(false)
+    b.send({ type: 'unsubscribe', topics: ['room'] })
+    await b.roundTrip()
+    a.send({ type: 'publish', topic: 'room', to: 'peer-b2', data: 4 })
+    await Promise.all([a.roundTrip(), b.roundTrip()])
+    expect(b.messages.some((m) => m.data === 4)).toBe(false)
+  })
+})
+
+describe('HTTP endpoints', () => {
+  it('serves /health as JSON and /metrics as Prometheus text with per-type counters', async () => {
+    await start()
+    const a = await connect()
+    a.send({ type: 'subscribe', topics: ['t'] })
+    a.send({ type: 'publish', topic: 't', data: 'hello' })
+    await a.next((m) => m.type === 'publish')
+    a.send('not json')
+    await a.roundTrip()
+    const base = server.url.replace('ws', 'http')
+    const health = await (await fetch(`${base}/health`)).json() as Record<string, unknown>
+    expect(health).toMatchObject({ status: 'ok', connections: 1, topics: 1, redis: 'disabled' })
+    expect(typeof health.uptime).toBe('number')
+    const res = await fetch(`${base}/metrics`)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
+    const text = await res.text()
+    expect(text).toContain('ymesh_signal_connections 1')
+    expect(text).toContain('ymesh_signal_topics 1')
+    expect(text).toContain('ymesh_signal_messages_in_total{type="publish"} 1')
+    expect(text).toContain('ymesh_signal_messages_out_total{type="publish"} 1')
+    expect(text).toContain('ymesh_signal_messages_out_total{type="pong"} 1')
+    expect(text).toMatch(/ymesh_signal_bytes_out_total\{type="publish"\} \d+/)
+    expect(text).toContain('ymesh_signal_rejections_total{reason="malformed-json"} 1')
+    expect(text).toContain('ymesh_signal_redis_link{state="disabled"} 1')
+    expect((await fetch(`${base}/nope`)).status).toBe(404)
+    expect((await fetch(`${base}/`)).status).toBe(200)
+    expect((await fetch(`${base}/health`, { method: 'POST' })).status).toBe(405)
+  })
+})
