@@ -81,4 +81,3 @@ describe('Ed25519 → X25519 conversion', () => {
     expect(() => ed25519PublicKeyToX25519(new Uint8Array(31))).toThrow(/32 bytes/)
   })
 })
-})
