@@ -1,0 +1,390 @@
+import { ObservableV2 } from 'lib0/observable'
+import { LinkClosedError, MessageTooLargeError } from '@ymesh/protocol'
+import type { IceCandidate, Link, LinkCloseEvent, LinkEvents, LinkState, PeerId, SignalData } from '@ymesh/protocol'
+import { InvalidSignalError } from './errors.js'
+import type { SimEvent } from './event-queue.js'
+import type { LinkParams, LossState } from './link-params.js'
+import { parseSdp, writeSdp } from './sdp.js'
+import type { SimNode } from './sim-node.js'
+import type { SimRng } from './sim-rng.js'
+import type { Simulator } from './simulator.js'
+
+/** One direction of the path between two nodes: its parameters, randomness and loss state. */
+export interface PathState {
+  readonly params: LinkParams
+  readonly rng: SimRng
+  readonly loss: LossState
+}
+
+/** What a link needs from the network it lives on. */
+export interface LinkHost {
+  readonly sim: Simulator
+  readonly deadPathTimeoutMs: number
+  registerToken(token: string, link: SimLink): void
+  unregisterToken(token: string): void
+  /** The initiator has both descriptions: find the endpoint named by the answer and connect. */
+  connect(initiator: SimLink): void
+  /** Whether traffic from `from` to its peer is currently lost (partition or dead node). */
+  blocked(from: SimLink): boolean
+  /** A link closed: the network forgets the connection once both ends are closed. */
+  released(link: SimLink): void
+  /** Loss so heavy that retransmission would outlast the dead-path timeout. */
+  lossTimeout(link: SimLink): void
+}
+
+/** The pair of connected links, as the network tracks it for dead-path detection. */
+export interface Connection {
+  readonly a: SimLink
+  readonly b: SimLink
+  /** Virtual time since which the path has been dead, or null while it is alive. */
+  deadSince: number | null
+  deadCheck: SimEvent | null
+}
+
+/** Marks the end of a link's outgoing queue: the far side closes when it gets there. */
+const CLOSE = null
+
+/**
+ * A simulated data channel. Outgoing messages sit in a FIFO with their arrival times;
+ * only the head has an event in the simulator's heap, so reliable delivery is ordered by
+ * construction and a stalled path (partition) holds everything behind the head.
+ */
+export class SimLink extends ObservableV2<LinkEvents> implements Link {
+  readonly transportName = 'sim'
+  state: LinkState = 'connecting'
+  maxMessageSize: number
+  bufferedAmountLowThreshold = 0
+  localFingerprint: string | null = null
+  remoteFingerprint: string | null = null
+  readonly token: string
+  remoteToken: string | null = null
+  /** The far end once connected; paths are between the nodes that actually connected. */
+  peer: SimLink | null = null
+  path: PathState | null = null
+  /** Set by the network once the two ends are connected. */
+  connection: Connection | null = null
+  private offerSent = false
+  private busyUntil = 0
+  private lastArrival = 0
+  private readonly qData: (Uint8Array | null)[] = []
+  private readonly qTime: number[] = []
+  private qHead = 0
+  private headEvent: SimEvent | null = null
+  /** The head could not be delivered because the path is down; resume() restarts it. */
+  stalled = false
+  openEvent: SimEvent | null = null
+  private lowEvent: SimEvent | null = null
+  private readonly sim: Simulator
+
+  constructor (
+    readonly id: string,
+    readonly node: SimNode,
+    readonly remotePeer: PeerId,
+    readonly initiator: boolean,
+    readonly host: LinkHost,
+    private readonly onSignal: (signal: SignalData) => void,
+    maxMessageSize: number
+  ) {
+    super()
+    this.sim = host.sim
+    this.maxMessageSize = maxMessageSize
+    this.token = hex(node.netRng.bytes(12))
+    host.registerToken(this.token, this)
+    node.links.add(this)
+    if (initiator) {
+      this.offerSent = true
+      this.localFingerprint = node.fingerprint
+      this.emitSignal({ type: 'offer', sdp: this.describe('offer') })
+      this.emitSignal({ type: 'candidate', candidate: this.candidate() })
+    }
+    if (this.sim.tracing) this.sim.record('link-create', node.id, { link: id, remote: remotePeer, initiator })
+  }
+
+  get bufferedAmount (): number {
+    const rest = this.busyUntil - this.sim.now
+    if (rest <= 0 || this.path === null) return 0
+    return Math.round(rest * this.path.params.bandwidth / 1000)
+  }
+
+  signal (data: SignalData): void {
+    if (this.state === 'closed') return
+    if (this.sim.tracing) this.sim.record('signal-in', this.node.id, { link: this.id, type: typeof data === 'object' && data !== null ? String((data as { type?: unknown }).type) : typeof data })
+    if (typeof data !== 'object' || data === null) { this.fail('the signal is not an object'); return }
+    switch ((data as { type?: unknown }).type) {
+      case 'offer': {
+        if (this.initiator || this.remoteToken !== null) { this.fail(this.initiator ? 'an offer reached the initiator' : 'a second offer arrived'); return }
+        if (!this.applyRemote((data as { sdp?: unknown }).sdp)) return
+        this.localFingerprint = this.node.fingerprint
+        this.emitSignal({ type: 'answer', sdp: this.describe('answer') })
+        this.emitSignal({ type: 'candidate', candidate: this.candidate() })
+        return
+      }
+      case 'answer': {
+        if (!this.initiator || this.remoteToken !== null || !this.offerSent) { this.fail(this.initiator ? 'a second answer arrived' : 'an answer reached the responder'); return }
+        if (!this.applyRemote((data as { sdp?: unknown }).sdp)) return
+        this.host.connect(this)
+        return
+      }
+      case 'candidate': {
+        const candidate = (data as { candidate?: unknown }).candidate
+        if (typeof candidate !== 'object' || candidate === null || typeof (candidate as { candidate?: unknown }).candidate !== 'string') {
+          this.fail('a candidate signal without a candidate string')
+        }
+        // The endpoint travels in the description; candidates are accepted and not needed.
+        return
+      }
+      default:
+        this.fail(`unknown signal type ${JSON.stringify((data as { type?: unknown }).type)}`)
+    }
+  }
+
+  send (data: Uint8Array): void {
+    if (this.state !== 'open') throw new LinkClosedError(this.id, this.state)
+    const size = data.byteLength
+    if (size > this.maxMessageSize) {
+      throw new MessageTooLargeError('message', size, this.maxMessageSize, 'split it with a Chunker (@ymesh/protocol) before sending')
+    }
+    const path = this.path as PathState
+    const params = path.params
+    const sim = this.sim
+    const now = sim.now
+    // Copied like a real channel serialises it: the sender may reuse its buffer.
+    const copy = data.slice()
+    const txEnd = (this.busyUntil > now ? this.busyUntil : now) + (params.bandwidth === Infinity ? 0 : size * 1000 / params.bandwidth)
+    this.busyUntil = txEnd
+    if (sim.tracing) sim.record('send', this.node.id, { link: this.id, size })
+    const rng = path.rng
+    let delay = params.latencyMs + (params.jitterMs > 0 ? rng.float() * params.jitterMs : 0)
+    if (params.mode === 'reliable') {
+      let rto = params.rtoMs
+      while (path.loss.lost(params, rng)) {
+        delay += rto
+        if (sim.tracing) sim.record('retransmit', this.node.id, { link: this.id, rto })
+        rto = rto * 2 > params.maxRtoMs ? params.maxRtoMs : rto * 2
+        if (delay > this.host.deadPathTimeoutMs) { this.host.lossTimeout(this); break }
+      }
+      this.enqueue(copy, txEnd + delay)
+    } else {
+      this.sendUnreliable(copy, txEnd, delay, params, rng)
+    }
+    if (this.lowEvent === null && this.bufferedAmount > this.bufferedAmountLowThreshold) this.scheduleLow()
+  }
+
+  close (): void {
+    if (this.state === 'closed') return
+    // Data queued before close() still goes out first, as on a data channel.
+    if (this.peer !== null && this.peer.state !== 'closed') this.enqueue(CLOSE, this.sim.now + (this.path as PathState).params.latencyMs)
+    this.finish({ reason: 'local' }, this.peer === null || this.peer.state === 'closed')
+  }
+
+  /** @internal The far side closed or the path died: close with an event. */
+  closeWith (event: LinkCloseEvent): void {
+    if (this.state === 'closed') return
+    this.finish(event, true)
+  }
+
+  /** @internal The node crashed: the link stops without any event (nobody is left to hear it). */
+  silence (): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.dropQueue()
+    this.cleanup()
+  }
+
+  /** @internal */
+  openNow (): void {
+    if (this.openEvent !== null) { this.sim.cancel(this.openEvent); this.openEvent = null }
+    if (this.state !== 'connecting') return
+    this.state = 'open'
+    if (this.sim.tracing) this.sim.record('open', this.node.id, { link: this.id, fingerprint: this.remoteFingerprint })
+    this.emit('open', [])
+  }
+
+  /** @internal The path came back: retransmit the stalled head after one more trip. */
+  resume (): void {
+    if (!this.stalled) return
+    this.stalled = false
+    if (this.qHead < this.qData.length) {
+      const params = (this.path as PathState).params
+      const retry = this.sim.now + params.latencyMs
+      if ((this.qTime[this.qHead] as number) < retry) this.qTime[this.qHead] = retry
+      this.scheduleHead()
+    }
+  }
+
+  /** @internal Fires the head of the outgoing queue at the far side. */
+  deliverHead (): void {
+    this.headEvent = null
+    const target = this.peer as SimLink
+    if (this.host.blocked(this)) {
+      this.stalled = true
+      if (this.sim.tracing) this.sim.record('stall', this.node.id, { link: this.id })
+      return
+    }
+    const data = this.qData[this.qHead]
+    this.qData[this.qHead] = null
+    this.qHead++
+    if (data === CLOSE) {
+      this.dropQueue()
+      target.closeWith({ reason: 'remote' })
+      return
+    }
+    target.receive(data as Uint8Array)
+    if (target.state === 'closed') { this.dropQueue(); return }
+    if (this.qHead < this.qData.length) this.scheduleHead()
+    else if (this.qHead > 0) { this.qData.length = 0; this.qTime.length = 0; this.qHead = 0 }
+  }
+
+  /** @internal */
+  pathDown (): boolean {
+    return this.host.blocked(this)
+  }
+
+  /** @internal */
+  receive (data: Uint8Array): void {
+    if (this.state === 'connecting') this.openNow()
+    if (this.state !== 'open') return
+    if (this.sim.tracing) this.sim.record('deliver', this.node.id, { link: this.id, size: data.byteLength })
+    this.emit('message', [data])
+  }
+
+  private enqueue (data: Uint8Array | null, arrival: number): void {
+    if (arrival < this.lastArrival) arrival = this.lastArrival
+    this.lastArrival = arrival
+    this.qData.push(data)
+    this.qTime.push(arrival)
+    if (this.headEvent === null && !this.stalled) this.scheduleHead()
+  }
+
+  private scheduleHead (): void {
+    this.headEvent = this.sim.schedule(this.qTime[this.qHead] as number, deliverHead, this, null)
+    // Drop delivered slots now and then, so a long-lived busy link does not grow its arrays.
+    if (this.qHead > 1024 && this.qHead * 2 > this.qData.length) {
+      this.qData.splice(0, this.qHead)
+      this.qTime.splice(0, this.qHead)
+      this.qHead = 0
+    }
+  }
+
+  private sendUnreliable (copy: Uint8Array, txEnd: number, delay: number, params: LinkParams, rng: SimRng): void {
+    const sim = this.sim
+    if (this.host.blocked(this) || (this.path as PathState).loss.lost(params, rng)) {
+      if (sim.tracing) sim.record('drop', this.node.id, { link: this.id })
+      return
+    }
+    if (params.reorder > 0 && rng.float() < params.reorder) delay += rng.float() * params.reorderDelayMs
+    sim.schedule(txEnd + delay, deliverDatagram, this, copy)
+    if (params.duplicate > 0 && rng.float() < params.duplicate) {
+      if (sim.tracing) sim.record('duplicate', this.node.id, { link: this.id })
+      const again = params.latencyMs + (params.jitterMs > 0 ? rng.float() * params.jitterMs : 0) + rng.float() * params.reorderDelayMs
+      sim.schedule(txEnd + again, deliverDatagram, this, copy.slice())
+    }
+  }
+
+  private scheduleLow (): void {
+    const params = (this.path as PathState).params
+    const at = this.busyUntil - this.bufferedAmountLowThreshold * 1000 / params.bandwidth
+    this.lowEvent = this.sim.schedule(at, fireLow, this, null)
+  }
+
+  /** @internal */
+  checkLow (): void {
+    this.lowEvent = null
+    if (this.state !== 'open') return
+    if (this.bufferedAmount <= this.bufferedAmountLowThreshold) this.emit('buffered-amount-low', [])
+    else this.scheduleLow()
+  }
+
+  private applyRemote (sdp: unknown): boolean {
+    const parsed = parseSdp(sdp)
+    if (typeof parsed === 'string') { this.fail(parsed); return false }
+    this.remoteToken = parsed.token
+    this.remoteFingerprint = parsed.fingerprint
+    if (parsed.maxMessageSize < this.maxMessageSize) this.maxMessageSize = parsed.maxMessageSize
+    return true
+  }
+
+  private fail (detail: string): void {
+    this.closeWith({ reason: 'bad-signal', error: new InvalidSignalError(detail) })
+  }
+
+  private finish (event: LinkCloseEvent, dropOutgoing: boolean): void {
+    this.state = 'closed'
+    if (dropOutgoing) this.dropQueue()
+    this.cleanup()
+    if (this.sim.tracing) this.sim.record('close', this.node.id, { link: this.id, reason: event.reason })
+    this.emit('close', [event])
+  }
+
+  private cleanup (): void {
+    if (this.lowEvent !== null) { this.sim.cancel(this.lowEvent); this.lowEvent = null }
+    if (this.openEvent !== null) { this.sim.cancel(this.openEvent); this.openEvent = null }
+    this.host.unregisterToken(this.token)
+    this.node.links.delete(this)
+    this.host.released(this)
+  }
+
+  /** @internal Everything in flight from this side is lost. */
+  dropQueue (): void {
+    if (this.headEvent !== null) { this.sim.cancel(this.headEvent); this.headEvent = null }
+    this.qData.length = 0
+    this.qTime.length = 0
+    this.qHead = 0
+    this.stalled = false
+  }
+
+  private describe (kind: 'offer' | 'answer'): string {
+    const rng = this.node.netRng
+    return writeSdp(kind, { token: this.token, fingerprint: this.node.fingerprint, maxMessageSize: this.maxMessageSize },
+      String(rng.int(0x7fffffff)) + String(rng.int(1_000_000)), hex(rng.bytes(12)))
+  }
+
+  private candidate (): IceCandidate {
+    const i = this.node.index
+    return {
+      candidate: `candidate:1 1 udp 2122260223 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} ${50000 + (this.node.netRng.int(10000))} typ host generation 0 ufrag ${this.token}`,
+      sdpMid: '0',
+      sdpMLineIndex: 0
+    }
+  }
+
+  private emitSignal (signal: SignalData): void {
+    // Never synchronously: the caller has not even got the link object yet.
+    this.sim.schedule(this.sim.now, fireSignal, this, signal)
+  }
+
+  /** @internal */
+  deliverSignal (signal: SignalData): void {
+    if (this.state === 'closed' || !this.node.alive) return
+    if (this.sim.tracing) this.sim.record('signal-out', this.node.id, { link: this.id, type: signal.type })
+    this.onSignal(signal)
+  }
+}
+
+function deliverHead (link: SimLink): void {
+  link.deliverHead()
+}
+
+function deliverDatagram (from: SimLink, data: Uint8Array): void {
+  const target = from.peer
+  if (target === null) return
+  if (from.pathDown()) {
+    if (from.host.sim.tracing) from.host.sim.record('drop', from.node.id, { link: from.id })
+    return
+  }
+  target.receive(data)
+}
+
+function fireLow (link: SimLink): void {
+  link.checkLow()
+}
+
+function fireSignal (link: SimLink, signal: SignalData): void {
+  link.deliverSignal(signal)
+}
+
+function hex (bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += b.toString(16).padStart(2, '0')
+  return s
+}
