@@ -1,7 +1,8 @@
 // Test wiring for real WebRTC links in one process, kept on loopback (tests talk to 127.0.0.1 only).
-import type { IceCandidate, Link, PeerId, SignalData } from '@ymesh/protocol'
+import type { IceCandidate, Link, PeerId, SignalData, Timer } from '@ymesh/protocol'
+import wrtc from '@roamhq/wrtc'
 import { WebRtcTransport } from '@ymesh/core'
-import type { WebRtcTransportOptions } from '@ymesh/core'
+import type { RtcImplementation, WebRtcTransportOptions } from '@ymesh/core'
 
 export const loopbackOnly = (candidate: IceCandidate): boolean => / 127\.0\.0\.1 \d+ typ /.test(candidate.candidate)
 
@@ -61,4 +62,91 @@ export async function openPair (options: Partial<WebRtcTransportOptions> = {}, o
   const pair = wiredPair(options, optionsB)
   await Promise.all([next(pair.a, 'open'), next(pair.b, 'open')])
   return pair
+}
+
+/** Virtual time for timeout tests: timers run only when the test advances the clock. */
+export class ManualClock {
+  private time = 0
+  private nextId = 1
+  private readonly timers = new Map<number, { at: number, callback: () => void, every: number }>()
+
+  get pending (): number {
+    return this.timers.size
+  }
+
+  now (): number {
+    return this.time
+  }
+
+  setTimeout (callback: () => void, delayMs: number): Timer {
+    const id = this.nextId++
+    this.timers.set(id, { at: this.time + delayMs, callback, every: -1 })
+    return id as unknown as Timer
+  }
+
+  setInterval (callback: () => void, intervalMs: number): Timer {
+    const id = this.nextId++
+    this.timers.set(id, { at: this.time + intervalMs, callback, every: intervalMs })
+    return id as unknown as Timer
+  }
+
+  clearTimeout (timer: Timer): void {
+    this.timers.delete(timer as unknown as number)
+  }
+
+  clearInterval (timer: Timer): void {
+    this.timers.delete(timer as unknown as number)
+  }
+
+  settle<T> (work: Promise<T>): Promise<T> {
+    return work
+  }
+
+  advance (ms: number): void {
+    const until = this.time + ms
+    for (;;) {
+      let due: [number, { at: number, callback: () => void, every: number }] | null = null
+      for (const entry of this.timers) if (entry[1].at <= until && (due === null || entry[1].at < due[1].at)) due = entry
+      if (due === null) break
+      const [id, timer] = due
+      this.time = timer.at
+      if (timer.every > 0) timer.at += timer.every
+      else this.timers.delete(id)
+      timer.callback()
+    }
+    this.time = until
+  }
+}
+
+export const rtc = wrtc as unknown as RtcImplementation
+
+/**
+ * A bare RTCPeerConnection playing the initiator against one of our answering links, for
+ * remote behaviour our own links never produce (text messages, unordered or extra channels).
+ */
+export function rawInitiator (t: WebRtcTransport, channelInit: RTCDataChannelInit = {}, labels: string[] = ['raw']): {
+  pc: RTCPeerConnection
+  channels: RTCDataChannel[]
+  link: Link
+  close (): void
+} {
+  const pc = new rtc.RTCPeerConnection({ iceServers: [] })
+  const channels = labels.map((label) => pc.createDataChannel(label, channelInit))
+  const link = t.createLink({
+    remotePeer: peer('raw'),
+    initiator: false,
+    onSignal: (s) => {
+      if (s.type === 'answer') pc.setRemoteDescription(s).catch(() => {})
+      else if (s.type === 'candidate') pc.addIceCandidate({ candidate: s.candidate.candidate, sdpMid: s.candidate.sdpMid ?? '0' }).catch(() => {})
+    }
+  })
+  pc.onicecandidate = (e) => {
+    if (e.candidate === null || !loopbackOnly(e.candidate)) return
+    link.signal({ type: 'candidate', candidate: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex } })
+  }
+  pc.createOffer()
+    .then(async (offer) => { await pc.setLocalDescription(offer) })
+    .then(() => link.signal({ type: 'offer', sdp: pc.localDescription!.sdp.replace(/a=candidate:.*\r\n/g, '') }))
+    .catch(() => {})
+  return { pc, channels, link, close: () => { pc.close(); t.close() } }
 }
