@@ -32,7 +32,7 @@ export const toBase64Url = (bytes: Uint8Array): string => {
  * of one key would otherwise be two peer ids. Returns null when `text` is not canonical
  * base64url; callers turn that into their own named error.
  */
-export const fromBase64Url = (text: string): Uint8Array | null => {
+export const fromBase64Url = (text: string): Uint8Array<ArrayBuffer> | null => {
   if (typeof text !== 'string' || !BASE64URL_RE.test(text) || text.length % 4 === 1) return null
   const out = new Uint8Array(Math.floor((text.length * 3) / 4))
   let bits = 0

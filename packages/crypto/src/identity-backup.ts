@@ -104,7 +104,7 @@ export const importIdentityEncrypted = async (backup: unknown, passphrase: strin
     const value = b[name]
     const bytes = typeof value === 'string' ? fromBase64Url(value) : null
     if (bytes === null || bytes.length !== length) throw new InvalidIdentityError(`The backup's ${name} must be ${length} bytes of base64url.`)
-    return bytes as Uint8Array<ArrayBuffer>
+    return bytes
   }
   const salt = field('salt', 16)
   const iv = field('iv', 12)

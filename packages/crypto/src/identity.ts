@@ -23,13 +23,13 @@ export const x25519Pkcs8 = (scalar: Uint8Array): Uint8Array<ArrayBuffer> => conc
 export interface Identity {
   readonly peerId: PeerId
   /** Raw Ed25519 public key, 32 bytes. Do not mutate. */
-  readonly publicKey: Uint8Array
+  readonly publicKey: Uint8Array<ArrayBuffer>
   /** Ed25519 private key; extractable unless created with `extractable: false`. */
   readonly signingKey: CryptoKey
   /** X25519 private key (never extractable), for openSealed(). */
   readonly agreementKey: CryptoKey
   /** X25519 public key, 32 bytes: what senders derive from the peer id. */
-  readonly agreementPublicKey: Uint8Array
+  readonly agreementPublicKey: Uint8Array<ArrayBuffer>
 }
 
 export interface GenerateIdentityOptions {

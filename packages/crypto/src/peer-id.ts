@@ -26,7 +26,7 @@ export const publicKeyFromPeerId = (peerId: string): Uint8Array<ArrayBuffer> => 
     const shown = typeof peerId === 'string' ? `'${peerId.length > 60 ? peerId.slice(0, 60) + '…' : peerId}'` : describe(peerId)
     throw new InvalidPeerIdError(`${shown} is not a ymesh peer id: expected ${PEER_ID_LENGTH} base64url characters (the peer's Ed25519 public key). Peer ids of stock y-webrtc peers (UUIDs) cannot be verified or sealed to.`)
   }
-  return bytes as Uint8Array<ArrayBuffer>
+  return bytes
 }
 
 /** True if `value` has the form of a ymesh peer id (43 canonical base64url characters). */

@@ -30,7 +30,7 @@ export const decodeRoomSecret = (text: string): Uint8Array<ArrayBuffer> => {
   if (bytes === null) {
     throw new InvalidRoomSecretError(`${typeof text === 'string' ? `'${text.slice(0, 40)}'` : describe(text)} is not a room secret: expected the 22 base64url characters of an invite link. Check that the link was copied whole.`)
   }
-  return bytes as Uint8Array<ArrayBuffer>
+  return bytes
 }
 
 /** The signaling topic for the room: base64url(HMAC-SHA-256(secret, 'ymesh/topic/v1')). */

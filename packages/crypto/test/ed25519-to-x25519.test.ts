@@ -49,7 +49,7 @@ describe('Ed25519 → X25519 conversion', () => {
   it('lets two converted identities agree on one shared secret, both ways', async () => {
     const alice = await generateIdentity({ seed: new Uint8Array(32).fill(1) })
     const bob = await generateIdentity({ seed: new Uint8Array(32).fill(2) })
-    const pub = (bytes: Uint8Array) => subtle.importKey('raw', bytes, { name: 'X25519' }, false, [])
+    const pub = (bytes: Uint8Array<ArrayBuffer>) => subtle.importKey('raw', bytes, { name: 'X25519' }, false, [])
     const ab = new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: await pub(ed25519PublicKeyToX25519(bob.publicKey)) }, alice.agreementKey, 256))
     const ba = new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: await pub(ed25519PublicKeyToX25519(alice.publicKey)) }, bob.agreementKey, 256))
     expect(toHex(ab)).toBe(toHex(ba))
