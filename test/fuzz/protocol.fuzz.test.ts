@@ -1,0 +1,217 @@
+/**
+ * Fuzz every @ymesh/protocol decoder with seeded hostile input: random bytes, mutated valid
+ * messages (bit flips, insertions, deletions, truncation, inflated length fields, splices).
+ * A decoder may accept or reject, but may only throw the named errors, must return views into
+ * its input rather than copies, and the reassembler must stay within its memory caps.
+ *
+ *   FUZZ_COUNT=1000000 SEED=1234 npx vitest run --project fuzz protocol
+ */
+import * as encoding from 'lib0/encoding'
+import * as prng from 'lib0/prng'
+import { describe, expect, it } from 'vitest'
+import {
+  Chunker, createEnvelope, decodeChunk, decodeEnvelope, decodeFrame, decodeHello, decodeHelloProof, decodePing,
+  decodePong, encodeChunk, encodeEnvelope, encodeFrame, encodeHello, encodeHelloProof, encodePing, HELLO_NONCE_SIZE,
+  LEGACY_MAX_FRAME_SIZE, MESSAGE_ID_SIZE, Reassembler, Tag, TAGS, toPeerId, withSignature
+} from '@ymesh/protocol'
+
+const COUNT = Number(process.env.FUZZ_COUNT ?? '') || 50_000
+const SEED = Number(process.env.SEED ?? '') || Math.floor(Math.random() * 2 ** 31)
+const replay = `replay with SEED=${SEED} FUZZ_COUNT=${COUNT}`
+// The default fuzz project timeout (120 s) is too short for the full million.
+const TIMEOUT = Math.max(120_000, COUNT * 0.5)
+const ALLOWED = new Set(['InvalidMessageError', 'MessageTooLargeError', 'UnsupportedVersionError'])
+
+type Gen = prng.PRNG
+const int = (gen: Gen, min: number, max: number): number => prng.int32(gen, min, max)
+
+// ---- a corpus of valid inputs -------------------------------------------------------------
+
+const makeCorpus = (gen: Gen): Uint8Array[] => {
+  const peer = (): ReturnType<typeof toPeerId> =>
+    toPeerId(prng.oneOf(gen, ['11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', '3b241101-e2bb-4255-8caf-4136c566a962', 'a']))
+  const envelope = (payloadSize: number): Uint8Array => encodeEnvelope(withSignature(createEnvelope({
+    id: prng.uint8Array(gen, MESSAGE_ID_SIZE),
+    source: peer(),
+    destination: prng.bool(gen) ? { kind: 'peer', peer: peer() } : { kind: 'topic', topic: prng.utf16String(gen, 40) || 'room' },
+    payloadType: prng.oneOf(gen, [Tag.DocSync, Tag.Capability, Tag.Envelope, 500]),
+    payload: prng.uint8Array(gen, payloadSize),
+    ttl: int(gen, 1, 32)
+  }), prng.uint8Array(gen, prng.oneOf(gen, [0, 64, 128]))))
+  const corpus: Uint8Array[] = []
+  for (let i = 0; i < 8; i++) {
+    const env = envelope(prng.oneOf(gen, [0, 10, 300, 5000]))
+    corpus.push(env, encodeFrame(Tag.Envelope, env, { maxSize: LEGACY_MAX_FRAME_SIZE }))
+    const hello = encodeHello({
+      versions: [int(gen, 1, 3), 1], nonce: prng.uint8Array(gen, HELLO_NONCE_SIZE), peerId: peer(), signature: prng.uint8Array(gen, 64)
+    })
+    corpus.push(hello, encodeFrame(Tag.Hello, hello))
+    corpus.push(encodeHelloProof({ signature: prng.uint8Array(gen, 64) }))
+    corpus.push(encodePing({ sequence: int(gen, 0, 2 ** 31) }))
+    corpus.push(encodeChunk({ sequence: int(gen, 0, 1000), index: 0, count: int(gen, 1, 1024), data: prng.uint8Array(gen, int(gen, 0, 200)) }))
+    const chunks = new Chunker({ maxFrameSize: 64 }).encode(Tag.DocSync, prng.uint8Array(gen, 150))
+    corpus.push(...chunks)
+  }
+  return corpus
+}
+
+// ---- mutations ---------------------------------------------------------------------------
+
+const varUintBytes = (value: number): Uint8Array => encoding.encode((e) => encoding.writeVarUint(e, value))
+
+const mutate = (gen: Gen, corpus: Uint8Array[]): Uint8Array => {
+  if (int(gen, 0, 9) === 0) {
+    // pure noise, occasionally around and over the frame size
+    const length = int(gen, 0, 99) === 0 ? int(gen, 16_000, 17_000) : int(gen, 0, 64)
+    return prng.uint8Array(gen, length)
+  }
+  let bytes = Uint8Array.from(prng.oneOf(gen, corpus))
+  const rounds = int(gen, 1, 3)
+  for (let r = 0; r < rounds; r++) {
+    const at = int(gen, 0, bytes.length)
+    switch (int(gen, 0, 6)) {
+      case 0: // bit flips
+        for (let i = int(gen, 1, 4); i > 0 && bytes.length > 0; i--) {
+          const p = int(gen, 0, bytes.length - 1)
+          bytes[p] = (bytes[p] as number) ^ (1 << int(gen, 0, 7))
+        }
+        break
+      case 1: // insertion
+        bytes = concat(bytes.subarray(0, at), prng.uint8Array(gen, int(gen, 1, 8)), bytes.subarray(at))
+        break
+      case 2: // deletion
+        bytes = concat(bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + int(gen, 1, 8))))
+        break
+      case 3: // truncation
+        bytes = bytes.subarray(0, at)
+        break
+      case 4: { // length-field inflation: overwrite a byte with a large varUint
+        const big = varUintBytes(prng.oneOf(gen, [128, 16_384, 65_536, 2 ** 24, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, int(gen, 0, 2 ** 30)]))
+        bytes = concat(bytes.subarray(0, at), big, bytes.subarray(Math.min(bytes.length, at + 1)))
+        break
+      }
+      case 5: // boundary bytes
+        if (bytes.length > 0) bytes[Math.min(at, bytes.length - 1)] = prng.oneOf(gen, [0x00, 0x7f, 0x80, 0xff])
+        break
+      default: { // splice with another valid input
+        const other = prng.oneOf(gen, corpus)
+        bytes = concat(bytes.subarray(0, at), other.subarray(int(gen, 0, other.length)))
+      }
+    }
+  }
+  return bytes
+}
+
+const concat = (...parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const part of parts) { out.set(part, offset); offset += part.length }
+  return out
+}
+
+// ---- checks ------------------------------------------------------------------------------
+
+/** Every byte field a decoder returns must be a view into its input: decoding copies nothing. */
+const expectViews = (value: object, input: Uint8Array, where: string): void => {
+  for (const field of Object.values(value)) {
+    if (field instanceof Uint8Array && field.length > 0 && field.buffer !== input.buffer) {
+      throw new Error(`${where} returned a copied byte field instead of a view; ${replay}`)
+    }
+  }
+}
+
+const decoders: Record<string, (bytes: Uint8Array) => object> = {
+  frame: (b) => decodeFrame(b),
+  'frame (legacy size)': (b) => decodeFrame(b, { maxSize: LEGACY_MAX_FRAME_SIZE }),
+  envelope: decodeEnvelope,
+  hello: decodeHello,
+  'hello-proof': decodeHelloProof,
+  ping: decodePing,
+  pong: decodePong,
+  chunk: decodeChunk,
+  // What a receiving peer does: decode the frame, then the payload by its tag.
+  dispatch: (b) => {
+    const frame = decodeFrame(b, { maxSize: LEGACY_MAX_FRAME_SIZE })
+    switch (frame.tag) {
+      case Tag.Hello: return decodeHello(frame.payload)
+      case Tag.HelloProof: return decodeHelloProof(frame.payload)
+      case Tag.Ping: return decodePing(frame.payload)
+      case Tag.Pong: return decodePong(frame.payload)
+      case Tag.Chunk: return decodeChunk(frame.payload)
+      case Tag.Envelope: return decodeEnvelope(frame.payload)
+      default: return frame
+    }
+  }
+}
+
+const runGuarded = (name: string, iteration: number, input: Uint8Array, fn: () => void): boolean => {
+  try {
+    fn()
+    return true
+  } catch (err) {
+    if (err instanceof Error && ALLOWED.has(err.name)) return false
+    const hex = Buffer.from(input.subarray(0, 64)).toString('hex')
+    throw new Error(`${name} threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)} ` +
+      `at iteration ${iteration} on input ${hex}${input.length > 64 ? '…' : ''} (${input.length} bytes); ${replay}`, { cause: err })
+  }
+}
+
+// ---- tests -------------------------------------------------------------------------------
+
+describe(`protocol decoders under fuzzing (SEED=${SEED}, FUZZ_COUNT=${COUNT})`, () => {
+  it('throw only named errors, return views, and accept some mutated inputs', () => {
+    const gen = prng.create(SEED)
+    const corpus = makeCorpus(gen)
+    const accepted: Record<string, number> = Object.fromEntries(Object.keys(decoders).map((k) => [k, 0]))
+    const heapBefore = process.memoryUsage().heapUsed
+    const inputs = Math.ceil(COUNT * 0.8)
+    for (let i = 0; i < inputs; i++) {
+      const input = mutate(gen, corpus)
+      for (const [name, decode] of Object.entries(decoders)) {
+        if (runGuarded(name, i, input, () => expectViews(decode(input), input, name))) accepted[name]!++
+      }
+    }
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore
+    console.log(`fuzzed ${inputs} inputs through ${Object.keys(decoders).length} decoders (SEED=${SEED}); accepted:`, accepted)
+    // Nothing is retained across inputs; a decoder that leaked or over-allocated would show here.
+    expect(heapGrowth, replay).toBeLessThan(256 * 1024 * 1024)
+    // The mutations must reach past the first field: every decoder accepted some input.
+    if (inputs >= 10_000) for (const [name, n] of Object.entries(accepted)) expect(n, `${name} accepted nothing; ${replay}`).toBeGreaterThan(0)
+  }, TIMEOUT)
+
+  it('the reassembler throws only named errors and stays within its caps on hostile chunk streams', () => {
+    const gen = prng.create(SEED ^ 0x5eed)
+    const corpus = makeCorpus(gen)
+    const caps = { maxBufferedBytes: 64 * 1024, maxPartialMessages: 4, maxMessageSize: 48 * 1024 }
+    const frames = Math.ceil(COUNT * 0.2)
+    let completed = 0
+    let sent = 0
+    while (sent < frames) {
+      // One connection: a few interleaved chunked messages, some frames mutated or replaced.
+      const reassembler = new Reassembler(caps)
+      const chunker = new Chunker({ maxFrameSize: prng.oneOf(gen, [64, 256, 4096]) })
+      const streams = Array.from({ length: int(gen, 1, 6) }, () =>
+        chunker.encode(prng.oneOf(gen, TAGS).tag, prng.uint8Array(gen, int(gen, 0, prng.oneOf(gen, [300, 5000, chunker.chunkDataSize * 1000])))))
+      while (streams.some((s) => s.length > 0) && sent < frames) {
+        const stream = prng.oneOf(gen, streams.filter((s) => s.length > 0))
+        let bytes = stream.shift()!
+        const roll = int(gen, 0, 99)
+        if (roll === 0) bytes = mutate(gen, corpus)
+        else if (roll === 1) bytes = mutate(gen, [bytes])
+        else if (roll === 2) stream.unshift(bytes) // duplicate
+        else if (roll === 3) stream.shift() // drop the next chunk
+        sent++
+        runGuarded('reassembler', sent, bytes, () => {
+          const frame = decodeFrame(bytes)
+          if (frame.tag !== Tag.Chunk) return
+          if (reassembler.receive(frame.payload) !== null) completed++
+        })
+        if (reassembler.bufferedBytes > caps.maxBufferedBytes || reassembler.bufferedBytes < 0 || reassembler.partialMessages > caps.maxPartialMessages) {
+          throw new Error(`reassembler over its caps: ${reassembler.bufferedBytes} bytes, ${reassembler.partialMessages} partials; ${replay}`)
+        }
+      }
+    }
+    console.log(`fed ${sent} frames to reassemblers (SEED=${SEED}); ${completed} messages completed`)
+    if (frames >= 1000) expect(completed, replay).toBeGreaterThan(0)
+  }, TIMEOUT)
+})
