@@ -65,7 +65,7 @@ const mutate = (gen: Gen, corpus: Uint8Array[]): Uint8Array => {
     const length = int(gen, 0, 99) === 0 ? int(gen, 16_000, 17_000) : int(gen, 0, 64)
     return prng.uint8Array(gen, length)
   }
-  let bytes = Uint8Array.from(prng.oneOf(gen, corpus))
+  let bytes: Uint8Array = Uint8Array.from(prng.oneOf(gen, corpus))
   const rounds = int(gen, 1, 3)
   for (let r = 0; r < rounds; r++) {
     const at = int(gen, 0, bytes.length)
@@ -191,7 +191,7 @@ describe(`protocol decoders under fuzzing (SEED=${SEED}, FUZZ_COUNT=${COUNT})`, 
       const reassembler = new Reassembler(caps)
       const chunker = new Chunker({ maxFrameSize: prng.oneOf(gen, [64, 256, 4096]) })
       const streams = Array.from({ length: int(gen, 1, 6) }, () =>
-        chunker.encode(prng.oneOf(gen, TAGS).tag, prng.uint8Array(gen, int(gen, 0, prng.oneOf(gen, [300, 5000, chunker.chunkDataSize * 1000])))))
+        chunker.encode(prng.oneOf(gen, [...TAGS]).tag, prng.uint8Array(gen, int(gen, 0, prng.oneOf(gen, [300, 5000, chunker.chunkDataSize * 1000])))))
       while (streams.some((s) => s.length > 0) && sent < frames) {
         const stream = prng.oneOf(gen, streams.filter((s) => s.length > 0))
         let bytes = stream.shift()!
