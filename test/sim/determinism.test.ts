@@ -25,7 +25,7 @@ async function scenario (seed: number): Promise<TraceEvent[]> {
     link.on('message', (m) => {
       received++
       // Real WebCrypto: concurrent operations complete out of order.
-      const work = crypto.subtle.digest('SHA-256', m)
+      const work = crypto.subtle.digest('SHA-256', new Uint8Array(m))
       void link.node.clock.settle(work).then(() => {
         if (link.state === 'open' && link.node.rng.float() < 0.3) link.send(u32(received))
       })
