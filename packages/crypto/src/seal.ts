@@ -68,15 +68,25 @@ export const sealTo = async (recipient: PeerId | Uint8Array, domain: string, pla
   requireDomain(domain)
   const data = copyBytes(requireBytes(plaintext, 'The plaintext'))
   const recipientX = ed25519PublicKeyToX25519(recipientEd)
-  const ephemeralScalar = randomBytes(32, options.random)
-  const iv = randomBytes(12, options.random)
+  const random = options.random
+  const ephemeralScalar = random === undefined ? null : randomBytes(32, random)
+  const iv = randomBytes(12, random)
   const s = subtle()
   return await guard(async () => {
-    // Imported from raw bytes (not generateKey) so that injected randomness decides it.
-    const ephemeral = await s.importKey('pkcs8', x25519Pkcs8(ephemeralScalar), { name: 'X25519' }, true, ['deriveBits'])
-    ephemeralScalar.fill(0)
-    const ephemeralPublic = fromBase64Url((await s.exportKey('jwk', ephemeral)).x ?? '')
-    if (ephemeralPublic === null || ephemeralPublic.length !== 32) throw new Error('X25519 JWK export lacks the public key')
+    let ephemeral: CryptoKey
+    let ephemeralPublic: Uint8Array<ArrayBuffer> | null
+    if (ephemeralScalar === null) {
+      // generateKey is several times faster than a PKCS#8 import in Node (measured).
+      const pair = await s.generateKey({ name: 'X25519' }, false, ['deriveBits']) as CryptoKeyPair
+      ephemeral = pair.privateKey
+      ephemeralPublic = new Uint8Array(await s.exportKey('raw', pair.publicKey))
+    } else {
+      // Injected randomness must decide the key, so import it from those bytes.
+      ephemeral = await s.importKey('pkcs8', x25519Pkcs8(ephemeralScalar), { name: 'X25519' }, true, ['deriveBits'])
+      ephemeralScalar.fill(0)
+      ephemeralPublic = fromBase64Url((await s.exportKey('jwk', ephemeral)).x ?? '')
+    }
+    if (ephemeralPublic === null || ephemeralPublic.length !== 32) throw new Error('WebCrypto did not export a 32-byte X25519 public key')
     const recipientPublic = await s.importKey('raw', recipientX, { name: 'X25519' }, false, [])
     const key = await deriveAesKey(ephemeral, recipientPublic, info(domain, ephemeralPublic, recipientEd), 'encrypt')
     const ciphertext = new Uint8Array(await s.encrypt({ name: 'AES-GCM', iv, additionalData: aad(domain) }, key, data))
