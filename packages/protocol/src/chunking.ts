@@ -107,6 +107,9 @@ export class Chunker {
    * its chunks. MessageTooLargeError above maxMessageSize or MAX_CHUNK_COUNT chunks.
    */
   encode (tag: number, payload: Uint8Array): Uint8Array[] {
+    if (tag === Tag.Chunk) {
+      throw new InvalidMessageError('cannot chunk a \'chunk\' frame: chunks never nest; pass the original message to encode()')
+    }
     const message = encodeFrame(tag, payload, { maxSize: this.maxMessageSize })
     if (message.length <= this.maxFrameSize) return [message]
     const count = Math.ceil(message.length / this.chunkDataSize)

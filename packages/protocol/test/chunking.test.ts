@@ -95,6 +95,10 @@ describe('Chunker', () => {
     expect(() => chunker.encode(Tag.DocSync, pattern(chunker.chunkDataSize * MAX_CHUNK_COUNT + 1))).toThrow(/over MAX_CHUNK_COUNT/)
   })
 
+  it('refuses to chunk a chunk', () => {
+    expect(() => new Chunker().encode(Tag.Chunk, pattern(10))).toThrow(/chunks never nest/)
+  })
+
   it('validates its options', () => {
     expect(() => new Chunker({ maxFrameSize: 63 })).toThrow(/maxFrameSize must be an integer from 64/)
     expect(() => new Chunker({ maxFrameSize: MAX_FRAME_SIZE + 1 })).toThrow(/maxFrameSize/)
