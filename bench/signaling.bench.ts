@@ -190,7 +190,8 @@ async function main (): Promise<void> {
 
 One topic, ${SUBSCRIBERS.toLocaleString('en-US')} subscribed WebSocket connections (${SUBSCRIBERS - 1} in ${RECEIVER_PROCESSES} receiver processes, plus the tracker,
 subscribed last), ${PUBLISHERS} publisher connections keeping ${WINDOW} publishes (~400-byte signal messages) in flight;
-${MEASURE_MS / 1000} s measured after ${WARMUP_MS / 1000} s of warm-up. Latency is publish → delivery to the last subscriber.
+${MEASURE_MS / 1000} s measured after ${WARMUP_MS / 1000} s of warm-up. Latency is publish → delivery to the last subscriber
+under that saturating load, so it is mostly queueing (≈ ${WINDOW} in flight / publishes per second).
 Each server is a child process; the baseline is y-webrtc 10.3.0's bin/server.js in the same run.
 
 | server | deliveries/s | publishes/s | p50 ms | p99 ms | undelivered |
