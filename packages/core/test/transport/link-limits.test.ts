@@ -98,6 +98,25 @@ describe('WebRtcLink limits and backpressure (real wrtc on loopback)', () => {
     await new Promise<void>((resolve) => b.on('message', (m) => { expect(m[0]).toBe(received); if (++received === accepted) resolve() }))
   })
 
+  it('counts a synchronous burst of small messages in bufferedAmount at once, and refuses one that would overflow the queue', async () => {
+    pair = await openPair()
+    const { a, b } = pair
+    const size = 16 * 1024
+    const burst = Array.from({ length: 1400 }, (_, i) => new Uint8Array(size).fill(i & 0xff)) // ~22 MiB
+    let accepted = 0
+    let peak = 0
+    let refused: Error | null = null
+    for (const message of burst) {
+      try { a.send(message); accepted++ } catch (err) { refused = err as Error; break }
+      peak = Math.max(peak, a.bufferedAmount)
+    }
+    expect(peak).toBeGreaterThan(4 * 1024 * 1024)
+    expect(refused).toEqual(expect.objectContaining({ name: 'SendQueueFullError' }))
+    let received = 0
+    await new Promise<void>((resolve) => b.on('message', (m) => { expect(m[0]).toBe(received & 0xff); if (++received === accepted) resolve() }))
+    expect(a.state).toBe('open')
+  })
+
   it('rejects a negative threshold', async () => {
     pair = await openPair()
     expect(() => { pair!.a.bufferedAmountLowThreshold = -1 }).toThrow(RangeError)
