@@ -37,7 +37,9 @@ describe('stock y-webrtc peers through @ymesh/signaling-server', () => {
     expect(s.metrics.rejections.size).toBe(0)
   })
 
-  it('sync a Y.Doc in a password room (encrypted signaling)', async () => {
+  // Stock y-webrtc password pairs fail to connect in ~1 of 10 runs on their own (docs: FACTS,
+  // y-webrtc's glare handling), whatever the server: a retry keeps that upstream flake out of CI.
+  it('sync a Y.Doc in a password room (encrypted signaling)', { retry: 2 }, async () => {
     const s = await start()
     await syncPair(s.url, 'secret-room', 'correct horse battery staple')
     expect(s.metrics.rejections.size).toBe(0)
