@@ -30,21 +30,35 @@ import {
 
 const MEASURE_MS = Number(process.env.BENCH_MS ?? 1000)
 
-/** Runs `op` back to back (awaiting each) for MEASURE_MS after a short warm-up; ops per second. */
-const rate = async (label: string, op: () => unknown): Promise<number> => {
-  const warmEnd = performance.now() + MEASURE_MS / 2
-  while (performance.now() < warmEnd) await op()
-  let n = 0
-  const start = performance.now()
-  let now = start
-  while (now - start < MEASURE_MS) {
-    for (let i = 0; i < 10; i++) await op()
-    n += 10
-    now = performance.now()
+const ROUNDS = 5
+
+/**
+ * Ops per second of each of `ops`, run back to back (each awaited). The ops take turns in
+ * ROUNDS short rounds and each keeps its best round: the machine is shared, and this way
+ * a burst of someone else's load skews neither side of a comparison more than the other.
+ */
+const rates = async <K extends string>(label: string, ops: Record<K, () => unknown>): Promise<Record<K, number>> => {
+  const names = Object.keys(ops) as K[]
+  const best = Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>
+  for (const n of names) {
+    const warmEnd = performance.now() + MEASURE_MS / 10
+    while (performance.now() < warmEnd) await ops[n]()
   }
-  const perSecond = (n * 1000) / (now - start)
-  process.stderr.write(`${label}: ${Math.round(perSecond)}/s\n`)
-  return perSecond
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const n of names) {
+      let count = 0
+      const start = performance.now()
+      let now = start
+      while (now - start < MEASURE_MS / ROUNDS) {
+        for (let i = 0; i < 10; i++) await ops[n]()
+        count += 10
+        now = performance.now()
+      }
+      best[n] = Math.max(best[n], (count * 1000) / (now - start))
+    }
+  }
+  process.stderr.write(`${label}: ${names.map((n) => `${n} ${Math.round(best[n])}/s`).join(', ')}\n`)
+  return best
 }
 
 const der = (prefix: string, raw: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix, 'hex'), raw])
@@ -65,10 +79,18 @@ const signed = signedMessage(domain, message)
 const signature = await sign(identity, domain, message)
 if (!nodeVerify(null, signed, nodePublic, signature)) throw new Error('node:crypto does not accept our signature')
 
-const signOurs = await rate('ymesh sign', () => sign(identity, domain, message))
-const signNode = await rate('node:crypto sign', () => nodeSign(null, signed, nodePrivate))
-const verifyOurs = await rate('ymesh verify (peer id)', () => verify(identity.peerId, domain, message, signature))
-const verifyNode = await rate('node:crypto verify', () => nodeVerify(null, signed, nodePublic, signature))
+const subtle = globalThis.crypto.subtle
+const webPublic = await subtle.importKey('raw', identity.publicKey, { name: 'Ed25519' }, false, ['verify'])
+const signing = await rates('sign', {
+  ours: () => sign(identity, domain, message),
+  web: () => subtle.sign('Ed25519', identity.signingKey, signed),
+  node: () => nodeSign(null, signed, nodePrivate)
+})
+const verifying = await rates('verify', {
+  ours: () => verify(identity.peerId, domain, message, signature),
+  web: () => subtle.verify('Ed25519', webPublic, signature, signed),
+  node: () => nodeVerify(null, signed, nodePublic, signature)
+})
 
 // --- sealing to one recipient ----------------------------------------------------------
 // Baseline: the same construction with node:crypto (fresh X25519 ephemeral, ECDH,
@@ -99,9 +121,9 @@ const probe = randomBytes(100)
 if (!nodeOpen(Buffer.from(await sealTo(identity.peerId, domain, probe))).equals(probe)) throw new Error('node:crypto cannot open sealTo output')
 if (!Buffer.from(await openSealed(identity, domain, nodeSeal(probe))).equals(probe)) throw new Error('openSealed cannot open the node:crypto baseline')
 
-const convertRate = await rate('Ed25519→X25519 public key conversion', () => ed25519PublicKeyToX25519(identity.publicKey))
+const { convert: convertRate } = await rates('Ed25519→X25519 public key conversion', { convert: () => ed25519PublicKeyToX25519(identity.publicKey) })
 
-interface SealRow { size: string; sealOurs: number; sealNode: number; openOurs: number; openNode: number; bytes: number }
+interface SealRow { size: string; sealOurs: number; sealNode: number; openOurs: number; openNode: number; bytes: number; sealWeb?: number; openWeb?: number }
 const sealRows: SealRow[] = []
 const roomRows: SealRow[] = []
 const roomKey = await generateRoomKey()
@@ -121,23 +143,38 @@ for (const [size, bytes] of [['1 KiB', 1024], ['16 KiB', 16384]] as const) {
   const plaintext = randomBytes(bytes)
   const sealed = await sealTo(identity.peerId, domain, plaintext)
   const nodeSealed = nodeSeal(plaintext)
-  sealRows.push({
-    size,
-    bytes,
-    sealOurs: await rate(`ymesh sealTo ${size}`, () => sealTo(identity.peerId, domain, plaintext)),
-    sealNode: await rate(`node:crypto seal ${size}`, () => nodeSeal(plaintext)),
-    openOurs: await rate(`ymesh openSealed ${size}`, () => openSealed(identity, domain, sealed)),
-    openNode: await rate(`node:crypto open ${size}`, () => nodeOpen(nodeSealed))
+  const sealing = await rates(`seal ${size}`, {
+    ours: () => sealTo(identity.peerId, domain, plaintext),
+    node: () => nodeSeal(plaintext)
   })
+  const opening = await rates(`open ${size}`, {
+    ours: () => openSealed(identity, domain, sealed),
+    node: () => nodeOpen(nodeSealed)
+  })
+  sealRows.push({ size, bytes, sealOurs: sealing.ours, sealNode: sealing.node, openOurs: opening.ours, openNode: opening.node })
   const roomSealed = await sealWithRoomKey(roomKey, domain, plaintext)
   const nodeRoomSealed = nodeRoomSeal(plaintext)
+  const webIv = randomBytes(12)
+  const webSealed = await subtle.encrypt({ name: 'AES-GCM', iv: webIv, additionalData: aad }, roomKey.key, plaintext)
+  const roomSealing = await rates(`room seal ${size}`, {
+    ours: () => sealWithRoomKey(roomKey, domain, plaintext),
+    web: () => subtle.encrypt({ name: 'AES-GCM', iv: randomBytes(12), additionalData: aad }, roomKey.key, plaintext),
+    node: () => nodeRoomSeal(plaintext)
+  })
+  const roomOpening = await rates(`room open ${size}`, {
+    ours: () => openWithRoomKey(roomKey, domain, roomSealed),
+    web: () => subtle.decrypt({ name: 'AES-GCM', iv: webIv, additionalData: aad }, roomKey.key, webSealed),
+    node: () => nodeRoomOpen(nodeRoomSealed)
+  })
   roomRows.push({
     size,
     bytes,
-    sealOurs: await rate(`ymesh sealWithRoomKey ${size}`, () => sealWithRoomKey(roomKey, domain, plaintext)),
-    sealNode: await rate(`node:crypto AES-GCM seal ${size}`, () => nodeRoomSeal(plaintext)),
-    openOurs: await rate(`ymesh openWithRoomKey ${size}`, () => openWithRoomKey(roomKey, domain, roomSealed)),
-    openNode: await rate(`node:crypto AES-GCM open ${size}`, () => nodeRoomOpen(nodeRoomSealed))
+    sealOurs: roomSealing.ours,
+    sealWeb: roomSealing.web,
+    sealNode: roomSealing.node,
+    openOurs: roomOpening.ours,
+    openWeb: roomOpening.web,
+    openNode: roomOpening.node
   })
 }
 
@@ -147,31 +184,40 @@ const mbs = (perSecond: number, bytes: number): string => `${((perSecond * bytes
 const ratio = (a: number, b: number): string => `${((a / b) * 100).toFixed(0)}%`
 const met = (ok: boolean): string => (ok ? 'met' : '**not met**')
 
-// Targets: WebCrypto within 2× of native for signatures (FACTS.md measured WebCrypto at
-// ~80% for sign, 70–95% for verify); sealing to a peer is per routed/signaling message,
-// so ≥ 1,000/s at 1 KiB is ample; room sealing carries document traffic: ≥ 100 MB/s at 16 KiB.
+// Targets. Our own overhead is what this package controls: the domain-separated
+// operations must stay within 20% of the raw WebCrypto call they wrap (verify is allowed
+// 40%, as it also parses the peer id and imports the key per call). Sealing to a peer is per
+// signaling or routed message — tens per second per peer — so ≥ 500/s per core leaves
+// ample room. Room sealing carries document traffic: ≥ 100 MB/s at 16 KiB. node:crypto is
+// the native reference (FACTS.md: WebCrypto ~0.8× for Ed25519, ~0.4× for AES-GCM 16 KiB).
 const lines: string[] = []
-lines.push('## Crypto (@ymesh/crypto on WebCrypto vs node:crypto)')
+const pct = (a: number, b: number | undefined): string => (b === undefined ? '—' : ratio(a, b))
+const row = (name: string, ours: number, web: number | undefined, node: number, bytes: number | undefined, target: string, ok: boolean | undefined): void => {
+  const fmt = (n: number): string => bytes === undefined ? `${k(n)}/s` : `${k(n)}/s (${mbs(n, bytes)})`
+  lines.push(`| ${name} | ${fmt(ours)} | ${web === undefined ? '—' : fmt(web)} | ${fmt(node)} | ${pct(ours, web)} | ${ratio(ours, node)} | ${target} | ${ok === undefined ? '—' : met(ok)} |`)
+}
+lines.push('## Crypto (@ymesh/crypto on WebCrypto vs raw WebCrypto and node:crypto)')
 lines.push('')
-lines.push('Sequential operations (each awaited before the next), one process, same keys and bytes.')
-lines.push('Baseline: node:crypto doing the same construction synchronously. Signed message: 256 bytes.')
+lines.push(`Sequential operations (each awaited before the next), one process, same keys and bytes; best of ${ROUNDS} interleaved rounds. Baselines: the raw`)
+lines.push('WebCrypto call each function wraps, and node:crypto doing the same construction (synchronously). Signed')
+lines.push('message: 256 bytes.')
 lines.push('')
-lines.push('| operation | @ymesh/crypto | node:crypto | ratio | target | status |')
-lines.push('|---|---|---|---|---|---|')
-lines.push(`| Ed25519 sign (domain-separated) | ${k(signOurs)}/s | ${k(signNode)}/s | ${ratio(signOurs, signNode)} | ≥ 50% of node | ${met(signOurs >= signNode / 2)} |`)
-lines.push(`| Ed25519 verify (from peer id) | ${k(verifyOurs)}/s | ${k(verifyNode)}/s | ${ratio(verifyOurs, verifyNode)} | ≥ 50% of node | ${met(verifyOurs >= verifyNode / 2)} |`)
+lines.push('| operation | @ymesh/crypto | raw WebCrypto | node:crypto | vs WebCrypto | vs node | target | status |')
+lines.push('|---|---|---|---|---|---|---|---|')
+row('Ed25519 sign (domain-separated)', signing.ours, signing.web, signing.node, undefined, '≥ 80% of WebCrypto', signing.ours >= 0.8 * signing.web)
+row('Ed25519 verify (from peer id)', verifying.ours, verifying.web, verifying.node, undefined, '≥ 60% of WebCrypto', verifying.ours >= 0.6 * verifying.web)
 for (const r of sealRows) {
-  lines.push(`| sealTo ${r.size} | ${k(r.sealOurs)}/s (${mbs(r.sealOurs, r.bytes)}) | ${k(r.sealNode)}/s (${mbs(r.sealNode, r.bytes)}) | ${ratio(r.sealOurs, r.sealNode)} | ≥ 1k/s | ${met(r.sealOurs >= 1000)} |`)
-  lines.push(`| openSealed ${r.size} | ${k(r.openOurs)}/s (${mbs(r.openOurs, r.bytes)}) | ${k(r.openNode)}/s (${mbs(r.openNode, r.bytes)}) | ${ratio(r.openOurs, r.openNode)} | ≥ 1k/s | ${met(r.openOurs >= 1000)} |`)
+  row(`sealTo ${r.size}`, r.sealOurs, undefined, r.sealNode, r.bytes, '≥ 500/s', r.sealOurs >= 500)
+  row(`openSealed ${r.size}`, r.openOurs, undefined, r.openNode, r.bytes, '≥ 500/s', r.openOurs >= 500)
 }
 for (const r of roomRows) {
-  const target = r.bytes >= 16384
-  lines.push(`| sealWithRoomKey ${r.size} | ${k(r.sealOurs)}/s (${mbs(r.sealOurs, r.bytes)}) | ${k(r.sealNode)}/s (${mbs(r.sealNode, r.bytes)}) | ${ratio(r.sealOurs, r.sealNode)} | ${target ? '≥ 100 MB/s' : '—'} | ${target ? met((r.sealOurs * r.bytes) / 1e6 >= 100) : '—'} |`)
-  lines.push(`| openWithRoomKey ${r.size} | ${k(r.openOurs)}/s (${mbs(r.openOurs, r.bytes)}) | ${k(r.openNode)}/s (${mbs(r.openNode, r.bytes)}) | ${ratio(r.openOurs, r.openNode)} | ${target ? '≥ 100 MB/s' : '—'} | ${target ? met((r.openOurs * r.bytes) / 1e6 >= 100) : '—'} |`)
+  const big = r.bytes >= 16384
+  row(`sealWithRoomKey ${r.size}`, r.sealOurs, r.sealWeb, r.sealNode, r.bytes, big ? '≥ 100 MB/s' : '≥ 80% of WebCrypto', big ? (r.sealOurs * r.bytes) / 1e6 >= 100 : r.sealOurs >= 0.8 * r.sealWeb!)
+  row(`openWithRoomKey ${r.size}`, r.openOurs, r.openWeb, r.openNode, r.bytes, big ? '≥ 100 MB/s' : '≥ 80% of WebCrypto', big ? (r.openOurs * r.bytes) / 1e6 >= 100 : r.openOurs >= 0.8 * r.openWeb!)
 }
-lines.push(`| Ed25519→X25519 public key (BigInt, inside every sealTo) | ${k(convertRate)}/s | — | — | — | — |`)
+lines.push(`| Ed25519→X25519 public key (BigInt, inside every sealTo) | ${k(convertRate)}/s | — | — | — | — | — | — |`)
 lines.push('')
-lines.push('The node:crypto seal baseline is given the recipient\'s X25519 key ready-made; sealTo converts it from the')
-lines.push('peer id each time (row above), as node:crypto has no such conversion. The two seal constructions are checked')
-lines.push('to open each other\'s output before timing.')
+lines.push('The node:crypto seal baseline is given the recipient\'s X25519 key ready-made; sealTo converts and validates it')
+lines.push('from the peer id each time (last row), as neither WebCrypto nor node:crypto has that conversion. The two seal')
+lines.push('constructions open each other\'s output (checked before timing).')
 process.stdout.write(lines.join('\n') + '\n')

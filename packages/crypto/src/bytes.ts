@@ -71,8 +71,13 @@ export const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   return diff === 0
 }
 
-export const hex = (bytes: Uint8Array): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+export const hex = (bytes: Uint8Array): string => {
+  let out = ''
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!]!
+  return out
+}
 
 /**
  * A copy that WebCrypto accepts (its typings want an ArrayBuffer-backed view), and that the

@@ -60,7 +60,7 @@ export const exportRoomKey = async (roomKey: RoomKey): Promise<Uint8Array<ArrayB
 }
 
 const requireRoomKey = (roomKey: RoomKey): void => {
-  if (roomKey === null || typeof roomKey !== 'object' || !(roomKey.key instanceof CryptoKey) || typeof roomKey.id !== 'string' || !/^[0-9a-f]{8}$/.test(roomKey.id)) {
+  if (roomKey === null || typeof roomKey !== 'object' || !(roomKey.key instanceof CryptoKey) || typeof roomKey.id !== 'string' || roomKey.id.length !== KEY_ID_LENGTH * 2) {
     throw new InvalidKeyError(`Expected a RoomKey from generateRoomKey(), importRoomKey() or roomKeyFromSecret(), got ${describe(roomKey)}.`)
   }
 }
