@@ -73,7 +73,11 @@ const aad = (keyId: Uint8Array, domain: string): Uint8Array<ArrayBuffer> => {
   return encoding.toUint8Array(encoder) as Uint8Array<ArrayBuffer>
 }
 
-const keyIdBytes = (id: string): Uint8Array => Uint8Array.from(id.match(/../g)!, (h) => parseInt(h, 16))
+const keyIdBytes = (id: string): Uint8Array => {
+  const out = new Uint8Array(KEY_ID_LENGTH)
+  for (let i = 0; i < KEY_ID_LENGTH; i++) out[i] = parseInt(id.slice(2 * i, 2 * i + 2), 16)
+  return out
+}
 
 export const sealWithRoomKey = async (roomKey: RoomKey, domain: string, plaintext: Uint8Array, options: RoomKeyOptions = {}): Promise<Uint8Array<ArrayBuffer>> => {
   requireRoomKey(roomKey)
