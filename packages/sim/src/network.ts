@@ -28,6 +28,9 @@ export interface NetworkOptions extends SimulatorOptions {
   readonly maxMessageSize?: number
 }
 
+const SLAB_SIZE = 256 * 1024
+const SLAB_MAX_ITEM = 16 * 1024
+
 class Path implements PathState {
   readonly loss = new LossState()
   epoch = -1
@@ -52,6 +55,8 @@ export class SimNetwork implements LinkHost, LinkFactory {
   private readonly connections = new Set<Connection>()
   private readonly partitions = new PartitionTable()
   private linkCount = 0
+  private slab = new Uint8Array(SLAB_SIZE)
+  private slabUsed = 0
 
   constructor (options: NetworkOptions = {}) {
     this.sim = options.simulator ?? new Simulator(options)
@@ -205,6 +210,23 @@ export class SimNetwork implements LinkHost, LinkFactory {
     if (connection.deadCheck !== null) this.sim.cancel(connection.deadCheck)
     connection.deadCheck = null
     this.connections.delete(connection)
+  }
+
+  /**
+   * Copies small messages into a shared slab and hands out views: allocating an ArrayBuffer
+   * per message dominated the cost of a send. A receiver that keeps a view keeps its slab.
+   */
+  copy (data: Uint8Array): Uint8Array {
+    const size = data.byteLength
+    if (size > SLAB_MAX_ITEM) return data.slice()
+    if (this.slabUsed + size > SLAB_SIZE) { this.slab = new Uint8Array(SLAB_SIZE); this.slabUsed = 0 }
+    const start = this.slabUsed
+    const slab = this.slab
+    slab.set(data, start)
+    // Keep views 8-byte aligned so typed-array views over them stay possible.
+    this.slabUsed = (start + size + 7) & ~7
+    // The constructor is cheaper than subarray(), which looks up the species constructor.
+    return new Uint8Array(slab.buffer, start, size)
   }
 
   lossTimeout (link: SimLink): void {

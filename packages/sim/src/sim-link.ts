@@ -28,6 +28,8 @@ export interface LinkHost {
   blocked(from: SimLink): boolean
   /** A link closed: the network forgets the connection once both ends are closed. */
   released(link: SimLink): void
+  /** A private copy of a sent message (a view into a shared slab for small ones). */
+  copy(data: Uint8Array): Uint8Array
   /** Loss so heavy that retransmission would outlast the dead-path timeout. */
   lossTimeout(link: SimLink): void
 }
@@ -66,9 +68,11 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
   private offerSent = false
   private busyUntil = 0
   private lastArrival = 0
-  private readonly qData: (Uint8Array | null)[] = []
-  private readonly qTime: number[] = []
+  // Outgoing queue: a ring buffer, so a link that drains and refills does not reallocate.
+  private qData: (Uint8Array | null)[] = new Array<Uint8Array | null>(8).fill(null)
+  private qTime = new Float64Array(8)
   private qHead = 0
+  private qLength = 0
   private headEvent: SimEvent | null = null
   /** The head could not be delivered because the path is down; resume() restarts it. */
   stalled = false
@@ -149,7 +153,7 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
     const sim = this.sim
     const now = sim.now
     // Copied like a real channel serialises it: the sender may reuse its buffer.
-    const copy = data.slice()
+    const copy = this.host.copy(data)
     const txEnd = (this.busyUntil > now ? this.busyUntil : now) + (params.bandwidth === Infinity ? 0 : size * 1000 / params.bandwidth)
     this.busyUntil = txEnd
     if (sim.tracing) sim.record('send', this.node.id, { link: this.id, size })
@@ -167,7 +171,14 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
     } else {
       this.sendUnreliable(copy, txEnd, delay, params, rng)
     }
-    if (this.lowEvent === null && this.bufferedAmount > this.bufferedAmountLowThreshold) this.scheduleLow()
+    // Without a listener nobody can observe the event: skip it (on() catches up when one is added).
+    if (this.lowEvent === null && this._observers.has('buffered-amount-low') && this.bufferedAmount > this.bufferedAmountLowThreshold) this.scheduleLow()
+  }
+
+  override on<N extends keyof LinkEvents & string>(name: N, listener: LinkEvents[N]): LinkEvents[N] {
+    super.on(name, listener)
+    if (name === 'buffered-amount-low' && this.lowEvent === null && this.state === 'open' && this.bufferedAmount > this.bufferedAmountLowThreshold) this.scheduleLow()
+    return listener
   }
 
   close (): void {
@@ -204,7 +215,7 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
   resume (): void {
     if (!this.stalled) return
     this.stalled = false
-    if (this.qHead < this.qData.length) {
+    if (this.qLength > 0) {
       const params = (this.path as PathState).params
       const retry = this.sim.now + params.latencyMs
       if ((this.qTime[this.qHead] as number) < retry) this.qTime[this.qHead] = retry
@@ -221,18 +232,18 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
       if (this.sim.tracing) this.sim.record('stall', this.node.id, { link: this.id })
       return
     }
-    const data = this.qData[this.qHead]
+    const data = this.qData[this.qHead] as Uint8Array | null
     this.qData[this.qHead] = null
-    this.qHead++
+    this.qHead = (this.qHead + 1) & (this.qData.length - 1)
+    this.qLength--
     if (data === CLOSE) {
       this.dropQueue()
       target.closeWith({ reason: 'remote' })
       return
     }
-    target.receive(data as Uint8Array)
+    target.receive(data)
     if (target.state === 'closed') { this.dropQueue(); return }
-    if (this.qHead < this.qData.length) this.scheduleHead()
-    else if (this.qHead > 0) { this.qData.length = 0; this.qTime.length = 0; this.qHead = 0 }
+    if (this.qLength > 0) this.scheduleHead()
   }
 
   /** @internal */
@@ -245,25 +256,39 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
     if (this.state === 'connecting') this.openNow()
     if (this.state !== 'open') return
     if (this.sim.tracing) this.sim.record('deliver', this.node.id, { link: this.id, size: data.byteLength })
-    this.emit('message', [data])
+    // The hot path: lib0's emit copies the listener set per call; with one listener, call it.
+    const listeners = this._observers.get('message')
+    if (listeners === undefined) return
+    if (listeners.size === 1) { for (const listener of listeners) (listener as LinkEvents['message'])(data) } else this.emit('message', [data])
   }
 
   private enqueue (data: Uint8Array | null, arrival: number): void {
     if (arrival < this.lastArrival) arrival = this.lastArrival
     this.lastArrival = arrival
-    this.qData.push(data)
-    this.qTime.push(arrival)
+    let capacity = this.qData.length
+    if (this.qLength === capacity) {
+      // Grow, unrolling the ring so the head is at 0.
+      const data2 = new Array<Uint8Array | null>(capacity * 2).fill(null)
+      const time2 = new Float64Array(capacity * 2)
+      for (let i = 0; i < capacity; i++) {
+        const j = (this.qHead + i) & (capacity - 1)
+        data2[i] = this.qData[j] as Uint8Array | null
+        time2[i] = this.qTime[j] as number
+      }
+      this.qData = data2
+      this.qTime = time2
+      this.qHead = 0
+      capacity *= 2
+    }
+    const tail = (this.qHead + this.qLength) & (capacity - 1)
+    this.qData[tail] = data
+    this.qTime[tail] = arrival
+    this.qLength++
     if (this.headEvent === null && !this.stalled) this.scheduleHead()
   }
 
   private scheduleHead (): void {
     this.headEvent = this.sim.schedule(this.qTime[this.qHead] as number, deliverHead, this, null)
-    // Drop delivered slots now and then, so a long-lived busy link does not grow its arrays.
-    if (this.qHead > 1024 && this.qHead * 2 > this.qData.length) {
-      this.qData.splice(0, this.qHead)
-      this.qTime.splice(0, this.qHead)
-      this.qHead = 0
-    }
   }
 
   private sendUnreliable (copy: Uint8Array, txEnd: number, delay: number, params: LinkParams, rng: SimRng): void {
@@ -277,7 +302,7 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
     if (params.duplicate > 0 && rng.float() < params.duplicate) {
       if (sim.tracing) sim.record('duplicate', this.node.id, { link: this.id })
       const again = params.latencyMs + (params.jitterMs > 0 ? rng.float() * params.jitterMs : 0) + rng.float() * params.reorderDelayMs
-      sim.schedule(txEnd + again, deliverDatagram, this, copy.slice())
+      sim.schedule(txEnd + again, deliverDatagram, this, this.host.copy(copy))
     }
   }
 
@@ -327,9 +352,9 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
   /** @internal Everything in flight from this side is lost. */
   dropQueue (): void {
     if (this.headEvent !== null) { this.sim.cancel(this.headEvent); this.headEvent = null }
-    this.qData.length = 0
-    this.qTime.length = 0
+    if (this.qLength > 0) this.qData.fill(null)
     this.qHead = 0
+    this.qLength = 0
     this.stalled = false
   }
 
