@@ -118,7 +118,7 @@ on every open link for ${TRAFFIC_MS / 1000} s of virtual time; latency 20 ms + 0
 
 | figure | value |
 |---|---|
-| deliveries (decoded) | ${delivered.toLocaleString('en-US')} |
+| deliveries (decoded) | ${delivered.toLocaleString('en-US')} (${mib(payloadBytes)} MiB of payload) |
 | sent | ${sent.toLocaleString('en-US')} (send errors ${sendErrors}, decode errors ${decodeErrors}) |
 | simulator events | ${events.toLocaleString('en-US')} |
 | wall time | ${wallSec.toFixed(2)} s |
