@@ -20,11 +20,10 @@ export class BufferedAmountMonitor {
     return this.timer !== null
   }
 
-  /** After a send: start watching if the queue is above the threshold. */
-  check (): void {
+  /** After a send, with the queue's size then: start watching if it is above the threshold. */
+  check (bufferedAmount: number): void {
     if (this.timer !== null) return
-    const { bufferedAmount, threshold } = this.read()
-    if (bufferedAmount <= threshold) return
+    if (bufferedAmount <= this.read().threshold) return
     this.timer = this.clock.setInterval(() => this.poll(), this.pollIntervalMs)
   }
 

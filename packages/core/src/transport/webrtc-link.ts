@@ -144,11 +144,11 @@ export class WebRtcLink extends ObservableV2<LinkEvents> implements Link {
     if (data.byteLength > limit) {
       throw new MessageTooLargeError(`a message on WebRTC link ${this.id}`, data.byteLength, limit, 'split it into parts (the protocol Chunker does)')
     }
-    const queued = this.bufferedAmount
+    const before = channel.bufferedAmount
+    const queued = before + this.inFlight
     if (queued + data.byteLength > this.options.maxBufferedAmount) {
       throw new SendQueueFullError(queued, data.byteLength, this.options.maxBufferedAmount)
     }
-    const before = channel.bufferedAmount
     try {
       channel.send(data as Uint8Array<ArrayBuffer>)
     } catch (err) {
@@ -156,8 +156,9 @@ export class WebRtcLink extends ObservableV2<LinkEvents> implements Link {
       this.shutdown('remote', err as Error)
       throw new LinkClosedError(this.id, 'closed')
     }
-    this.countInFlight(data.byteLength - Math.max(0, channel.bufferedAmount - before))
-    this.monitor.check()
+    const after = channel.bufferedAmount
+    this.countInFlight(data.byteLength - Math.max(0, after - before))
+    this.monitor.check(after + this.inFlight)
   }
 
   close (): void {
