@@ -1,7 +1,8 @@
 // The shared transport acceptance suite on real WebRTC (@roamhq/wrtc, host candidates on
 // loopback, no STUN). Side a runs in this process; side b runs in a child process, so that
 // vanish('b') is a real crash: SIGKILL, no goodbye on the wire.
-import type { PeerId } from '@ymesh/protocol'
+import { describe, expect, it } from 'vitest'
+import type { LinkCloseEvent, PeerId } from '@ymesh/protocol'
 import { WebRtcTransport } from '@ymesh/core'
 import { describeTransportAcceptance } from '../transport-acceptance/suite.js'
 import type { TransportHarness, TransportPair } from '../transport-acceptance/suite.js'
@@ -41,3 +42,22 @@ const harness: TransportHarness = {
 }
 
 describeTransportAcceptance(harness)
+
+describe('WebRTC transport: a vanished peer', () => {
+  it("closes the survivor's link with reason ice-failed once ICE gives up on the dead peer", async () => {
+    const pair = await harness.createPair()
+    try {
+      const { a, b } = pair
+      const remote = b.createLink({ remotePeer: a.localPeer, initiator: false, onSignal: (s) => local.signal(s) })
+      const local = a.createLink({ remotePeer: b.localPeer, initiator: true, onSignal: (s) => remote.signal(s) })
+      const closes: LinkCloseEvent[] = []
+      local.on('close', (event) => closes.push(event))
+      await pair.waitFor(() => local.state === 'open' && remote.state === 'open', 'both links open')
+      await pair.vanish('b')
+      await pair.waitFor(() => local.state === 'closed', 'the survivor to give up')
+      expect(closes).toEqual([{ reason: 'ice-failed', error: expect.objectContaining({ name: 'IceFailedError' }) }])
+    } finally {
+      await pair.close()
+    }
+  })
+})
