@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
@@ -21,7 +22,10 @@ const packageThresholds = Object.fromEntries(
 )
 
 export default defineConfig({
-  resolve: { alias },
+  // 'source' makes package exports and imports maps (e.g. @ymesh/core's #webrtc) resolve to
+  // TypeScript sources; the alias covers the package entry points themselves.
+  resolve: { alias, conditions: ['source', ...defaultServerConditions] },
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
   test: {
     // A failing simulator test prints its seed; `SEED=<n> npm test` replays it.
     env: { SEED: process.env.SEED ?? '' },
