@@ -28,9 +28,9 @@ import {
   verify
 } from '@ymesh/crypto'
 
-const MEASURE_MS = Number(process.env.BENCH_MS ?? 1000)
+const MEASURE_MS = Number(process.env.BENCH_MS ?? 1500)
 
-const ROUNDS = 5
+const ROUNDS = 10
 
 /**
  * Ops per second of each of `ops`, run back to back (each awaited). The ops take turns in
@@ -80,7 +80,6 @@ const signature = await sign(identity, domain, message)
 if (!nodeVerify(null, signed, nodePublic, signature)) throw new Error('node:crypto does not accept our signature')
 
 const subtle = globalThis.crypto.subtle
-const webPublic = await subtle.importKey('raw', identity.publicKey, { name: 'Ed25519' }, false, ['verify'])
 const signing = await rates('sign', {
   ours: () => sign(identity, domain, message),
   web: () => subtle.sign('Ed25519', identity.signingKey, signed),
@@ -88,8 +87,9 @@ const signing = await rates('sign', {
 })
 const verifying = await rates('verify', {
   ours: () => verify(identity.peerId, domain, message, signature),
-  web: () => subtle.verify('Ed25519', webPublic, signature, signed),
-  node: () => nodeVerify(null, signed, nodePublic, signature)
+  // verify() starts from the peer id, so the raw baseline imports the key each time too.
+  web: async () => subtle.verify('Ed25519', await subtle.importKey('raw', identity.publicKey, { name: 'Ed25519' }, false, ['verify']), signature, signed),
+  node: () => nodeVerify(null, signed, createPublicKey({ key: der(ED25519_SPKI, identity.publicKey), format: 'der', type: 'spki' }), signature)
 })
 
 // --- sealing to one recipient ----------------------------------------------------------
@@ -185,8 +185,8 @@ const ratio = (a: number, b: number): string => `${((a / b) * 100).toFixed(0)}%`
 const met = (ok: boolean): string => (ok ? 'met' : '**not met**')
 
 // Targets. Our own overhead is what this package controls: the domain-separated
-// operations must stay within 20% of the raw WebCrypto call they wrap (verify is allowed
-// 40%, as it also parses the peer id and imports the key per call). Sealing to a peer is per
+// operations must stay within 20% of the raw WebCrypto calls they wrap (for verify:
+// importing the key, as verify() starts from a peer id, and verifying). Sealing to a peer is per
 // signaling or routed message — tens per second per peer — so ≥ 500/s per core leaves
 // ample room. Room sealing carries document traffic: ≥ 100 MB/s at 16 KiB. node:crypto is
 // the native reference (FACTS.md: WebCrypto ~0.8× for Ed25519, ~0.4× for AES-GCM 16 KiB).
@@ -205,7 +205,7 @@ lines.push('')
 lines.push('| operation | @ymesh/crypto | raw WebCrypto | node:crypto | vs WebCrypto | vs node | target | status |')
 lines.push('|---|---|---|---|---|---|---|---|')
 row('Ed25519 sign (domain-separated)', signing.ours, signing.web, signing.node, undefined, '≥ 80% of WebCrypto', signing.ours >= 0.8 * signing.web)
-row('Ed25519 verify (from peer id)', verifying.ours, verifying.web, verifying.node, undefined, '≥ 60% of WebCrypto', verifying.ours >= 0.6 * verifying.web)
+row('Ed25519 verify (from peer id)', verifying.ours, verifying.web, verifying.node, undefined, '≥ 80% of WebCrypto', verifying.ours >= 0.8 * verifying.web)
 for (const r of sealRows) {
   row(`sealTo ${r.size}`, r.sealOurs, undefined, r.sealNode, r.bytes, '≥ 500/s', r.sealOurs >= 500)
   row(`openSealed ${r.size}`, r.openOurs, undefined, r.openNode, r.bytes, '≥ 500/s', r.openOurs >= 500)

@@ -82,6 +82,14 @@ export const copyBytes = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => {
   return out
 }
 
+/**
+ * `bytes` as WebCrypto's typings want them, without a copy unless they live in a
+ * SharedArrayBuffer. Only for data handed to WebCrypto synchronously: WebCrypto copies its
+ * inputs when called, so the caller may reuse the buffer afterwards.
+ */
+export const bufferSource = (bytes: Uint8Array): Uint8Array<ArrayBuffer> =>
+  bytes.buffer instanceof ArrayBuffer ? bytes as Uint8Array<ArrayBuffer> : copyBytes(bytes)
+
 /** Throws InvalidArgumentError unless `value` is a Uint8Array (of `length`, if given). */
 export const requireBytes = (value: unknown, what: string, length?: number): Uint8Array => {
   if (!(value instanceof Uint8Array)) {

@@ -9,7 +9,7 @@
  */
 import * as encoding from 'lib0/encoding'
 import { CryptoError, DecryptionError, InvalidKeyError, RoomKeyMismatchError } from './errors.js'
-import { concatBytes, copyBytes, describe, hex, requireBytes, requireDomain, utf8 } from './bytes.js'
+import { bufferSource, concatBytes, copyBytes, describe, hex, requireBytes, requireDomain, utf8 } from './bytes.js'
 import { guard, randomBytes, sha256, subtle, type RandomSource } from './webcrypto.js'
 
 export const ROOM_KEY_LENGTH = 32
@@ -82,7 +82,8 @@ const keyIdBytes = (id: string): Uint8Array => {
 export const sealWithRoomKey = async (roomKey: RoomKey, domain: string, plaintext: Uint8Array, options: RoomKeyOptions = {}): Promise<Uint8Array<ArrayBuffer>> => {
   requireRoomKey(roomKey)
   requireDomain(domain)
-  const data = copyBytes(requireBytes(plaintext, 'The plaintext'))
+  // encrypt() is called in this same tick and copies its input: no copy needed here.
+  const data = bufferSource(requireBytes(plaintext, 'The plaintext'))
   const keyId = keyIdBytes(roomKey.id)
   const iv = randomBytes(12, options.random)
   const ciphertext = new Uint8Array(await guard(
@@ -110,8 +111,9 @@ export const openWithRoomKey = async (roomKey: RoomKey, domain: string, sealed: 
   requireDomain(domain)
   const keyId = roomKeyIdOf(sealed)
   if (keyId !== roomKey.id) throw new RoomKeyMismatchError(keyId, roomKey.id)
-  const iv = sealed.slice(1 + KEY_ID_LENGTH, HEADER_LENGTH)
-  const ciphertext = sealed.slice(HEADER_LENGTH)
+  const bytes = bufferSource(sealed)
+  const iv = bytes.subarray(1 + KEY_ID_LENGTH, HEADER_LENGTH)
+  const ciphertext = bytes.subarray(HEADER_LENGTH)
   return new Uint8Array(await guard(
     () => subtle().decrypt({ name: 'AES-GCM', iv, additionalData: aad(keyIdBytes(keyId), domain) }, roomKey.key, ciphertext),
     (cause) => new DecryptionError(`Could not open this room message: it was sealed for another domain than '${domain}', or it was altered.`, { cause })

@@ -13,7 +13,7 @@
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { CryptoError, DecryptionError, InvalidArgumentError, InvalidKeyError } from './errors.js'
-import { copyBytes, describe, requireBytes, utf8 } from './bytes.js'
+import { bufferSource, describe, requireBytes, utf8 } from './bytes.js'
 import { guard, randomBytes, subtle, type RandomSource } from './webcrypto.js'
 
 export const Y_WEBRTC_PBKDF2_ITERATIONS = 100_000
@@ -40,7 +40,7 @@ const requireKey = (key: unknown): CryptoKey => {
 }
 
 export const encryptYWebrtc = async (data: Uint8Array, key: CryptoKey, options: { readonly random?: RandomSource } = {}): Promise<Uint8Array> => {
-  const plaintext = copyBytes(requireBytes(data, 'The data to encrypt'))
+  const plaintext = bufferSource(requireBytes(data, 'The data to encrypt'))
   requireKey(key)
   const iv = randomBytes(12, options.random)
   const cipher = await guard(
@@ -63,8 +63,8 @@ export const decryptYWebrtc = async (data: Uint8Array, key: CryptoKey): Promise<
     const decoder = decoding.createDecoder(data)
     const algorithm = decoding.readVarString(decoder)
     if (algorithm !== ALGORITHM) throw new Error(`unknown algorithm ${algorithm.slice(0, 40)}`)
-    iv = copyBytes(decoding.readVarUint8Array(decoder))
-    cipher = copyBytes(decoding.readVarUint8Array(decoder))
+    iv = bufferSource(decoding.readVarUint8Array(decoder))
+    cipher = bufferSource(decoding.readVarUint8Array(decoder))
   } catch (cause) {
     throw new DecryptionError('Not a y-webrtc encrypted message (expected "AES-GCM", IV and ciphertext in lib0 encoding).', { cause })
   }

@@ -33,6 +33,18 @@ describe('room keys', () => {
     expect(toHex(await openWithRoomKey(again, 'ymesh/update', sealed))).toBe(toHex(plaintext))
   })
 
+  it('seal the plaintext as it was at the call, even if the caller reuses the buffer at once', async () => {
+    const key = await generateRoomKey()
+    const buffer = plaintext.slice()
+    const sealing = sealWithRoomKey(key, 'd', buffer)
+    buffer.fill(0)
+    expect(toHex(await openWithRoomKey(key, 'd', await sealing))).toBe(toHex(plaintext))
+    const sealed = await sealWithRoomKey(key, 'd', plaintext)
+    const opening = openWithRoomKey(key, 'd', sealed)
+    sealed.fill(0, 17)
+    expect(toHex(await opening)).toBe(toHex(plaintext))
+  })
+
   it('are deterministic under injected randomness', async () => {
     const a = await generateRoomKey({ random: seededRandom(5) })
     const b = await generateRoomKey({ random: seededRandom(5) })

@@ -24,6 +24,17 @@ describe('sealTo / openSealed', () => {
     expect(toHex(await openSealed(bob, 'ymesh/signal', viaKey))).toBe(toHex(plaintext))
   })
 
+  it('seals the plaintext as it was at the call, even if the caller reuses the buffer at once', async () => {
+    const bob = await generateIdentity()
+    const buffer = plaintext.slice()
+    const sealing = sealTo(bob.peerId, 'd', buffer)
+    buffer.fill(0)
+    const sealed = await sealing
+    const opening = openSealed(bob, 'd', sealed)
+    sealed.fill(0)
+    expect(toHex(await opening)).toBe(toHex(plaintext))
+  })
+
   it('uses a fresh ephemeral key and IV each time', async () => {
     const bob = await generateIdentity()
     const a = await sealTo(bob.peerId, 'd', plaintext)
