@@ -1,1 +1,30 @@
-export {}
+export { AuthenticatedDoc } from './authenticated-doc.js'
+export type { AuthenticatedDocOptions, AuthenticatedDocEvents, Authorship, SyncStats } from './authenticated-doc.js'
+export { BlindReplica } from './blind-replica.js'
+export type { BlindReplicaOptions, BlindReplicaEvents } from './blind-replica.js'
+export { RoomPolicy } from './room-policy.js'
+export type { RoomPolicyOptions } from './room-policy.js'
+export { DROP_REASONS } from './drop-reasons.js'
+export type { DropReason } from './drop-reasons.js'
+export { SyncError, PolicyError, StorageError, StorageCorruptionError, NotStartedError } from './errors.js'
+export {
+  SIGNED_UPDATE_VERSION, SIGNED_UPDATE_DOMAIN, SIGNED_AWARENESS_DOMAIN, PAYLOAD_SEAL_DOMAIN, STORE_KEY_DOMAIN, FLAG_SEALED,
+  MAX_DOC_ID_BYTES, MAX_UPDATE_BYTES, MAX_AWARENESS_STATE_BYTES, MAX_VECTOR_ENTRIES, MAX_UPDATES_PER_RESPONSE,
+  SyncMessageType, DEFAULT_BATCH_WINDOW_MS, DEFAULT_PENDING_MAX_COUNT, DEFAULT_PENDING_MAX_BYTES, DEFAULT_PENDING_MAX_AGE_MS
+} from './limits.js'
+export { createSignedUpdate, decodeSignedUpdate, verifySignedUpdate } from './signed-update.js'
+export type { SignedUpdate, SignedUpdateHeader } from './signed-update.js'
+export { createSignedAwareness, decodeSignedAwareness, verifySignedAwareness } from './signed-awareness.js'
+export type { SignedAwareness } from './signed-awareness.js'
+export { encodeSyncMessage, decodeSyncMessage } from './messages.js'
+export type { SyncMessage, Vector } from './messages.js'
+export { UpdateLog } from './update-log.js'
+export type { UnsignedEntry, LogPlacement } from './update-log.js'
+export { analyseUpdate, dependencyStatus } from './update-analysis.js'
+export type { UpdateAnalysis } from './update-analysis.js'
+export { PendingQueue } from './pending-queue.js'
+export type { PendingLimits, PendingItem } from './pending-queue.js'
+export { MemoryStorage } from './storage/memory-storage.js'
+export type { SyncStorage, StorageLoadResult } from './storage/sync-storage.js'
+export { DocStore, storeKeyFromIdentity, storeKeyFromBytes } from './storage/doc-store.js'
+export type { StoreKey, StoredLog } from './storage/doc-store.js'
