@@ -115,7 +115,10 @@ export const orderMessages = async (segments: ReadonlyArray<{ segment: number, e
     while (progress && held.length > 0) {
       progress = false
       const still: typeof held = []
-      for (const h of held) (applyOne(h.entry, h.body, h.segment) ? (progress = true) : still.push(h))
+      for (const h of held) {
+        if (applyOne(h.entry, h.body, h.segment)) progress = true
+        else still.push(h)
+      }
       held = still
     }
   }

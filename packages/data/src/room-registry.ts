@@ -4,7 +4,7 @@
  * Every replica that holds a room's document derives the same state (room-resolver.ts);
  * the signaling server is never involved.
  */
-import * as Y from 'yjs'
+import type * as Y from 'yjs'
 import type { PeerId } from '@ymesh/protocol'
 import {
   sealTo, openSealed, toBase64Url, generateRoomSecret, roomKeyFromSecret, topicFromRoomSecret, encodeRoomSecret, decodeRoomSecret

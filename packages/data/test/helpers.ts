@@ -1,7 +1,7 @@
 import * as Y from 'yjs'
 import { generateIdentity } from '@ymesh/crypto'
 import type { Identity } from '@ymesh/crypto'
-import { Replica } from '../src/index.js'
+import type { Replica } from '../src/index.js'
 
 /** Deterministic identities from a label. */
 export const identity = async (label: string): Promise<Identity> => {
