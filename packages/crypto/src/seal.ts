@@ -52,9 +52,13 @@ const deriveAesKey = async (privateKey: CryptoKey, publicKey: CryptoKey, info: U
   // RFC 7748 §6.1: an all-zero secret means a small-order public key; some engines
   // already refuse it, this makes all of them do so.
   if (shared.every((b) => b === 0)) throw new Error('all-zero X25519 shared secret')
-  const material = await s.importKey('raw', shared, 'HKDF', false, ['deriveKey'])
+  const material = await s.importKey('raw', shared, 'HKDF', false, ['deriveBits'])
   shared.fill(0)
-  return await s.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info }, material, { name: 'AES-GCM', length: 256 }, false, [usage])
+  // deriveBits + importKey is faster than deriveKey in Node 20 (measured), same result.
+  const keyBytes = new Uint8Array(await s.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info }, material, 256))
+  const key = await s.importKey('raw', keyBytes, { name: 'AES-GCM' }, false, [usage])
+  keyBytes.fill(0)
+  return key
 }
 
 const recipientKey = (recipient: PeerId | Uint8Array): Uint8Array<ArrayBuffer> => {
