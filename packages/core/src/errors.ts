@@ -73,6 +73,49 @@ export class SendQueueFullError extends CoreError {
   }
 }
 
+/** Why a connection did not come up authenticated (HandshakeError.reason, and the metric label). */
+export type HandshakeFailureReason =
+  | 'timeout' | 'link-closed' | 'aborted' | 'bad-hello' | 'invalid-peer-id' | 'peer-mismatch' | 'reflected'
+  | 'version-mismatch' | 'bad-signature' | 'downgrade-refused' | 'unexpected-frame'
+
+const HANDSHAKE_ADVICE: Record<HandshakeFailureReason, string> = {
+  timeout: 'the remote peer did not complete the handshake in time; it may be overloaded, or not a ymesh peer',
+  'link-closed': 'the link closed before the handshake completed',
+  aborted: 'the local side gave up on the connection (peer stopped or connection no longer wanted)',
+  'bad-hello': 'the remote sent a malformed handshake message',
+  'invalid-peer-id': 'the remote claimed an id that is not a ymesh peer id (an Ed25519 public key)',
+  'peer-mismatch': 'the remote proved a different identity than signaling announced: someone is impersonating or relaying',
+  reflected: 'the remote echoed our own hello back: a reflection attack or a misrouted link',
+  'version-mismatch': 'the two peers share no protocol version; upgrade the older one',
+  'bad-signature': 'the handshake signature does not verify: the session descriptions were altered in transit ' +
+    '(a signaling server or relay swapped DTLS fingerprints), or the remote does not hold the key of the id it claims',
+  'downgrade-refused': 'signaling said the remote is a ymesh peer but it did not start the handshake; refusing to fall back to the unauthenticated y-webrtc protocol',
+  'unexpected-frame': 'the remote sent a frame out of order during the handshake'
+}
+
+/** A connection that did not come up authenticated; `reason` says why. The link has been closed. */
+export class HandshakeError extends CoreError {
+  override readonly name: string = 'HandshakeError'
+  readonly reason: HandshakeFailureReason
+  constructor (reason: HandshakeFailureReason, detail?: string) {
+    super(`handshake failed (${reason}): ${HANDSHAKE_ADVICE[reason]}${detail === undefined ? '' : ` — ${detail}`}`)
+    this.reason = reason
+  }
+}
+
+/** An option of createPeer() or of a component that cannot work; the message says which and why. */
+export class InvalidOptionsError extends CoreError {
+  override readonly name: string = 'InvalidOptionsError'
+}
+
+/** An operation on a peer or component after stop(). */
+export class StoppedError extends CoreError {
+  override readonly name: string = 'StoppedError'
+  constructor (what: string) {
+    super(`${what} is stopped: call start() first (a stopped peer can be started again)`)
+  }
+}
+
 /** The names of every error above. */
 export const CORE_ERROR_NAMES: readonly string[] = Object.freeze([
   'CoreError',
@@ -82,5 +125,8 @@ export const CORE_ERROR_NAMES: readonly string[] = Object.freeze([
   'InvalidSignalError',
   'ConnectTimeoutError',
   'IceFailedError',
-  'SendQueueFullError'
+  'SendQueueFullError',
+  'HandshakeError',
+  'InvalidOptionsError',
+  'StoppedError'
 ])

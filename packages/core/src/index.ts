@@ -23,3 +23,28 @@ export {
   SendQueueFullError,
   CORE_ERROR_NAMES
 } from './errors.js'
+
+export { HandshakeError, InvalidOptionsError, StoppedError } from './errors.js'
+export type { HandshakeFailureReason } from './errors.js'
+export { createSystemRng } from './system-rng.js'
+export { consoleLogger, silentLogger } from './logger.js'
+export type { Logger } from './logger.js'
+export { MetricsRegistry, Counter, Gauge, Summary } from './metrics/registry.js'
+export type { Labels } from './metrics/registry.js'
+export { createCoreMetrics } from './metrics/core-metrics.js'
+export type { CoreMetrics } from './metrics/core-metrics.js'
+export { FrameDispatcher } from './connections/dispatcher.js'
+export type { FrameHandler } from './connections/dispatcher.js'
+export { Connection } from './connections/connection.js'
+export type {
+  ConnectionKind,
+  ConnectionTuning,
+  ConnectionOptions,
+  ConnectionCloseEvent,
+  ConnectionQuality,
+  ConnectionEvents
+} from './connections/connection.js'
+export { startHandshake, openConnection, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './handshake/handshake.js'
+export type { HandshakeOptions, PendingHandshake } from './handshake/handshake.js'
+export { HANDSHAKE_SIGNING_DOMAIN, encodeTranscript } from './handshake/transcript.js'
+export type { Transcript, TranscriptSide } from './handshake/transcript.js'

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest'
+import { encodeChunk, encodeFrame, MAX_FRAME_SIZE, Tag } from '@ymesh/protocol'
+import { testSeed } from '../../../../test/helpers/seed.js'
+import { connectedPair, makeKit, network } from '../helpers/sim-kit.js'
+
+const pattern = (size: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (i * 31 + 7) & 0xff)
+
+describe('Connection', () => {
+  it('chunks a message larger than one frame and reassembles it on the other side', async () => {
+    const net = network(testSeed())
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca] = await connectedPair(net, a, b)
+    const got: Uint8Array[] = []
+    b.dispatcher.handle(Tag.Envelope, (frame) => { got.push(frame.payload.slice()) })
+    const big = pattern(300 * 1024 + 17)
+    const frames: number[] = []
+    ca.link.on('message', () => {})
+    const send = ca.link.send.bind(ca.link)
+    ca.link.send = (data) => { frames.push(data.length); send(data) }
+    expect(ca.send(Tag.Envelope, big)).toBe(true)
+    expect(ca.send(Tag.Envelope, new Uint8Array([1, 2, 3]))).toBe(true)
+    await net.sim.runUntil(() => got.length === 2)
+    expect(got[0]).toEqual(big)
+    expect(got[1]).toEqual(new Uint8Array([1, 2, 3]))
+    expect(Math.max(...frames)).toBeLessThanOrEqual(MAX_FRAME_SIZE)
+    expect(b.metrics.framesIn.get({ tag: 'envelope' })).toBe(2)
+    expect(a.metrics.bytesOut.get({ tag: 'envelope' })).toBeGreaterThan(big.length)
+  })
+
+  it('queues against link backpressure and delivers everything in order', async () => {
+    const net = network(testSeed(), { link: { latencyMs: 5, bandwidth: 1_000_000 } })
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const tuning = { connection: { highWaterMark: 64 * 1024, lowWaterMark: 16 * 1024 } }
+    const [ca] = await connectedPair(net, a, b, tuning)
+    const got: number[] = []
+    b.dispatcher.handle(Tag.Envelope, (frame) => { got.push(frame.payload[0] as number) })
+    let maxBuffered = 0
+    let maxQueued = 0
+    for (let i = 0; i < 100; i++) {
+      const message = pattern(8 * 1024)
+      message[0] = i
+      ca.send(Tag.Envelope, message)
+      maxBuffered = Math.max(maxBuffered, ca.link.bufferedAmount)
+      maxQueued = Math.max(maxQueued, ca.quality.queuedBytes)
+    }
+    await net.sim.runUntil(() => got.length === 100)
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i))
+    expect(maxQueued).toBeGreaterThan(0) // the connection held data back...
+    expect(maxBuffered).toBeLessThan(64 * 1024 + MAX_FRAME_SIZE) // ...instead of flooding the link
+    expect(ca.quality.queuedBytes).toBe(0)
+  })
+
+  it('refuses sends beyond maxQueuedBytes and on a closed connection, without throwing', async () => {
+    const net = network(testSeed(), { link: { bandwidth: 100_000 } })
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca] = await connectedPair(net, a, b, { connection: { highWaterMark: 1024, lowWaterMark: 512, maxQueuedBytes: 64 * 1024 } })
+    let refused = 0
+    for (let i = 0; i < 20; i++) if (!ca.send(Tag.Envelope, pattern(8 * 1024))) refused++
+    expect(refused).toBeGreaterThan(0)
+    expect(a.metrics.drops.get({ reason: 'send-queue-full' })).toBe(refused)
+    ca.close()
+    expect(ca.send(Tag.Envelope, pattern(10))).toBe(false)
+    expect(a.metrics.drops.get({ reason: 'connection-closed' })).toBe(1)
+    expect(a.metrics.drops.get({ reason: 'unsent-at-close' })).toBeGreaterThan(0)
+  })
+
+  it('isolates a throwing handler: counted, and later frames still delivered', async () => {
+    const net = network(testSeed())
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca, cb] = await connectedPair(net, a, b)
+    const got: number[] = []
+    b.dispatcher.handle(Tag.Envelope, (frame) => {
+      if (frame.payload[0] === 0) throw new Error('handler bug')
+      got.push(frame.payload[0] as number)
+    })
+    ca.send(Tag.Envelope, new Uint8Array([0]))
+    ca.send(Tag.Envelope, new Uint8Array([1]))
+    ca.send(Tag.FileChunk, new Uint8Array([2])) // nobody handles it
+    ca.link.send(new Uint8Array([0x80])) // not a frame
+    await net.sim.runUntil(() => got.length === 1)
+    await net.sim.advance(100)
+    expect(got).toEqual([1])
+    expect(b.metrics.handlerErrors.get({ tag: 'envelope' })).toBe(1)
+    expect(b.metrics.drops.get({ reason: 'unhandled-tag' })).toBe(1)
+    expect(b.metrics.drops.get({ reason: 'malformed-frame' })).toBe(1)
+    expect(cb.state).toBe('open')
+  })
+
+  it('allows one handler per tag and unregisters it', async () => {
+    const net = network(testSeed())
+    const a = await makeKit(net, 'a')
+    const off = a.dispatcher.handle(Tag.Envelope, () => {})
+    expect(() => a.dispatcher.handle(Tag.Envelope, () => {})).toThrow(/already has a handler/)
+    off()
+    expect(a.dispatcher.has(Tag.Envelope)).toBe(false)
+  })
+
+  it('measures RTT with pings', async () => {
+    const net = network(testSeed(), { link: { latencyMs: 25, jitterMs: 0 } })
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca] = await connectedPair(net, a, b)
+    const samples: number[] = []
+    ca.on('rtt', ({ rttMs }) => { samples.push(rttMs) })
+    await net.sim.advance(10_000)
+    expect(samples.length).toBeGreaterThanOrEqual(4)
+    expect(ca.quality.rttMs).toBeGreaterThanOrEqual(50)
+    expect(ca.quality.rttMs).toBeLessThan(60)
+    expect(ca.quality.loss).toBe(0)
+    expect(a.metrics.registry.render()).toMatch(/ymesh_rtt_ms_count \d+/)
+  })
+
+  it('detects a dead peer within the dead-peer timeout and closes with reason timeout', async () => {
+    // The network's own dead-path timeout is much longer: what closes is the connection's health check.
+    const net = network(testSeed(), { deadPathTimeoutMs: 120_000 })
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca] = await connectedPair(net, a, b)
+    const closes: string[] = []
+    ca.on('close', ({ reason }) => { closes.push(reason) })
+    net.crash(b.identity.peerId)
+    const crashedAt = net.sim.now
+    await net.sim.runUntil(() => closes.length > 0)
+    expect(closes).toEqual(['timeout'])
+    expect(net.sim.now - crashedAt).toBeLessThanOrEqual(10_000)
+    expect(ca.quality.loss).toBeGreaterThan(0)
+    expect(a.metrics.connectionsClosed.get({ reason: 'timeout' })).toBe(1)
+  })
+
+  it('drops a chunked message that stalls, and one that breaks the chunk rules', async () => {
+    const net = network(testSeed())
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca, cb] = await connectedPair(net, a, b, { connection: { reassemblyStallMs: 5_000 } })
+    ca.link.send(encodeFrame(Tag.Chunk, encodeChunk({ sequence: 1, index: 0, count: 2, data: new Uint8Array(10) })))
+    await net.sim.advance(6_000)
+    expect(b.metrics.drops.get({ reason: 'reassembly-stalled' })).toBe(1)
+    ca.link.send(encodeFrame(Tag.Chunk, encodeChunk({ sequence: 2, index: 1, count: 2, data: new Uint8Array(10) })))
+    await net.sim.advance(100)
+    expect(b.metrics.drops.get({ reason: 'bad-chunk' })).toBe(1)
+    expect(cb.state).toBe('open')
+  })
+
+  it('closes its link on close() and reports the remote close on the other side', async () => {
+    const net = network(testSeed())
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca, cb] = await connectedPair(net, a, b)
+    const reasons: string[] = []
+    cb.on('close', ({ reason }) => { reasons.push(reason) })
+    ca.close('pruned')
+    await net.sim.runUntil(() => reasons.length > 0)
+    expect(reasons).toEqual(['remote'])
+    expect(a.metrics.connectionsClosed.get({ reason: 'pruned' })).toBe(1)
+    expect(ca.link.state).toBe('closed')
+  })
+})
