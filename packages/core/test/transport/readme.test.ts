@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 const packageDir = fileURLToPath(new URL('../..', import.meta.url))
 const readme = readFileSync(join(packageDir, 'README.md'), 'utf8')
 const blocks = [...readme.matchAll(/```(\w*)\n([\s\S]*?)```/g)]
-const example = blocks.find(([, lang]) => lang === 'ts')?.[2] ?? ''
+const example = blocks.find(([, lang, body]) => lang === 'ts' && body?.includes('new WebRtcTransport') === true)?.[2] ?? ''
 const printed = blocks.find(([, lang, body]) => lang === '' && body?.startsWith('open'))?.[2] ?? ''
 
 describe('README example', () => {
