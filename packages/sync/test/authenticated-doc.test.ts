@@ -30,7 +30,8 @@ const replica = async (n: number, options: Partial<AuthenticatedDocOptions> = {}
 
 const drops = (adoc: AuthenticatedDoc | BlindReplica): DropReason[] => {
   const seen: DropReason[] = []
-  adoc.on('drop', ({ reason }) => { seen.push(reason) })
+  // Both classes emit the same 'drop' payload.
+  ;(adoc as AuthenticatedDoc).on('drop', ({ reason }) => { seen.push(reason) })
   return seen
 }
 

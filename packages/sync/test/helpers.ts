@@ -57,7 +57,8 @@ export class Net {
 
   add (peer: PeerId, node: Node): void {
     this.nodes.set(peer, node)
-    node.on('message', ({ message, to }: { message: Uint8Array, to: PeerId | null }) => {
+    // Both classes emit the same 'message' payload.
+    ;(node as AuthenticatedDoc).on('message', ({ message, to }) => {
       if (this.offline.has(peer)) return
       for (const [id, target] of this.nodes) {
         if (id === peer || this.offline.has(id) || (to !== null && to !== id)) continue
