@@ -32,14 +32,23 @@ const MEASURE_MS = Number(process.env.BENCH_MS ?? 1500)
 
 const ROUNDS = 10
 
+interface Rates<K extends string> {
+  /** Best round's ops per second, per op. */
+  best: Record<K, number>
+  /** Median over rounds of a/b measured in the same round: robust to load that drifts. */
+  ratio: (a: K, b: K) => number
+  /** Median over rounds of the extra time per call of a over b, in µs. */
+  overhead: (a: K, b: K) => number
+}
+
 /**
  * Ops per second of each of `ops`, run back to back (each awaited). The ops take turns in
- * ROUNDS short rounds and each keeps its best round: the machine is shared, and this way
- * a burst of someone else's load skews neither side of a comparison more than the other.
+ * ROUNDS short rounds: the machine is shared, and this way a burst of someone else's load
+ * skews neither side of a comparison more than the other.
  */
-const rates = async <K extends string>(label: string, ops: Record<K, () => unknown>): Promise<Record<K, number>> => {
+const rates = async <K extends string>(label: string, ops: Record<K, () => unknown>): Promise<Rates<K>> => {
   const names = Object.keys(ops) as K[]
-  const best = Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>
+  const rounds = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>
   for (const n of names) {
     const warmEnd = performance.now() + MEASURE_MS / 10
     while (performance.now() < warmEnd) await ops[n]()
@@ -54,11 +63,18 @@ const rates = async <K extends string>(label: string, ops: Record<K, () => unkno
         count += 10
         now = performance.now()
       }
-      best[n] = Math.max(best[n], (count * 1000) / (now - start))
+      rounds[n].push((count * 1000) / (now - start))
     }
   }
+  const best = Object.fromEntries(names.map((n) => [n, Math.max(...rounds[n])])) as Record<K, number>
+  const median = (values: number[]): number => {
+    const r = [...values].sort((x, y) => x - y)
+    return (r[Math.floor((r.length - 1) / 2)]! + r[Math.ceil((r.length - 1) / 2)]!) / 2
+  }
+  const ratio = (a: K, b: K): number => median(rounds[a].map((x, i) => x / rounds[b][i]!))
+  const overhead = (a: K, b: K): number => median(rounds[a].map((x, i) => 1e6 / x - 1e6 / rounds[b][i]!))
   process.stderr.write(`${label}: ${names.map((n) => `${n} ${Math.round(best[n])}/s`).join(', ')}\n`)
-  return best
+  return { best, ratio, overhead }
 }
 
 const der = (prefix: string, raw: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix, 'hex'), raw])
@@ -121,11 +137,24 @@ const probe = randomBytes(100)
 if (!nodeOpen(Buffer.from(await sealTo(identity.peerId, domain, probe))).equals(probe)) throw new Error('node:crypto cannot open sealTo output')
 if (!Buffer.from(await openSealed(identity, domain, nodeSeal(probe))).equals(probe)) throw new Error('openSealed cannot open the node:crypto baseline')
 
-const { convert: convertRate } = await rates('Ed25519→X25519 public key conversion', { convert: () => ed25519PublicKeyToX25519(identity.publicKey) })
+const converting = await rates('Ed25519→X25519 public key conversion', { convert: () => ed25519PublicKeyToX25519(identity.publicKey) })
 
-interface SealRow { size: string; sealOurs: number; sealNode: number; openOurs: number; openNode: number; bytes: number; sealWeb?: number; openWeb?: number }
-const sealRows: SealRow[] = []
-const roomRows: SealRow[] = []
+// --- report rows, measured as they are printed ------------------------------------------
+interface Row {
+  name: string
+  measured: Rates<'ours' | 'node'> | Rates<'ours' | 'web' | 'node'>
+  hasWeb: boolean
+  bytes?: number
+  target: string
+  met?: (best: Record<string, number>, extraMicros: number) => boolean
+}
+// What this package adds to the WebCrypto calls it wraps (encoding, checks, copies).
+const OVERHEAD_TARGET_US = 10
+const overheadTarget = { target: `≤ ${OVERHEAD_TARGET_US} µs over WebCrypto`, met: (_: Record<string, number>, extra: number) => extra <= OVERHEAD_TARGET_US }
+const rows: Row[] = []
+rows.push({ name: 'Ed25519 sign (domain-separated)', measured: signing, hasWeb: true, ...overheadTarget })
+rows.push({ name: 'Ed25519 verify (from peer id)', measured: verifying, hasWeb: true, ...overheadTarget })
+
 const roomKey = await generateRoomKey()
 const rawRoomKey = Buffer.from(await crypto.subtle.exportKey('raw', roomKey.key))
 const nodeRoomSeal = (plaintext: Uint8Array): Buffer => {
@@ -139,83 +168,71 @@ const nodeRoomOpen = (sealed: Buffer): Buffer => {
   return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()])
 }
 
+const sealTarget = { target: '≥ 500/s', met: (best: Record<string, number>) => best.ours! >= 500 }
+const roomRows: Row[] = []
 for (const [size, bytes] of [['1 KiB', 1024], ['16 KiB', 16384]] as const) {
   const plaintext = randomBytes(bytes)
   const sealed = await sealTo(identity.peerId, domain, plaintext)
   const nodeSealed = nodeSeal(plaintext)
-  const sealing = await rates(`seal ${size}`, {
+  rows.push({ name: `sealTo ${size}`, bytes, hasWeb: false, ...sealTarget, measured: await rates(`seal ${size}`, {
     ours: () => sealTo(identity.peerId, domain, plaintext),
     node: () => nodeSeal(plaintext)
-  })
-  const opening = await rates(`open ${size}`, {
+  }) })
+  rows.push({ name: `openSealed ${size}`, bytes, hasWeb: false, ...sealTarget, measured: await rates(`open ${size}`, {
     ours: () => openSealed(identity, domain, sealed),
     node: () => nodeOpen(nodeSealed)
-  })
-  sealRows.push({ size, bytes, sealOurs: sealing.ours, sealNode: sealing.node, openOurs: opening.ours, openNode: opening.node })
+  }) })
+
+  // Room sealing carries document traffic: for small messages what matters is our overhead
+  // over the AES-GCM call, for 16 KiB frames throughput.
+  const roomTarget = bytes >= 16384
+    ? { target: '≥ 100 MB/s', met: (best: Record<string, number>) => (best.ours! * bytes) / 1e6 >= 100 }
+    : overheadTarget
   const roomSealed = await sealWithRoomKey(roomKey, domain, plaintext)
   const nodeRoomSealed = nodeRoomSeal(plaintext)
   const webIv = randomBytes(12)
   const webSealed = await subtle.encrypt({ name: 'AES-GCM', iv: webIv, additionalData: aad }, roomKey.key, plaintext)
-  const roomSealing = await rates(`room seal ${size}`, {
+  roomRows.push({ name: `sealWithRoomKey ${size}`, bytes, hasWeb: true, ...roomTarget, measured: await rates(`room seal ${size}`, {
     ours: () => sealWithRoomKey(roomKey, domain, plaintext),
     web: () => subtle.encrypt({ name: 'AES-GCM', iv: randomBytes(12), additionalData: aad }, roomKey.key, plaintext),
     node: () => nodeRoomSeal(plaintext)
-  })
-  const roomOpening = await rates(`room open ${size}`, {
+  }) })
+  roomRows.push({ name: `openWithRoomKey ${size}`, bytes, hasWeb: true, ...roomTarget, measured: await rates(`room open ${size}`, {
     ours: () => openWithRoomKey(roomKey, domain, roomSealed),
     web: () => subtle.decrypt({ name: 'AES-GCM', iv: webIv, additionalData: aad }, roomKey.key, webSealed),
     node: () => nodeRoomOpen(nodeRoomSealed)
-  })
-  roomRows.push({
-    size,
-    bytes,
-    sealOurs: roomSealing.ours,
-    sealWeb: roomSealing.web,
-    sealNode: roomSealing.node,
-    openOurs: roomOpening.ours,
-    openWeb: roomOpening.web,
-    openNode: roomOpening.node
-  })
+  }) })
 }
+rows.push(...roomRows)
 
 // --- report ----------------------------------------------------------------------------
-const k = (n: number): string => n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n >= 1000 ? `${(n / 1000).toFixed(2)}k` : n.toFixed(0)
-const mbs = (perSecond: number, bytes: number): string => `${((perSecond * bytes) / 1e6).toFixed(0)} MB/s`
-const ratio = (a: number, b: number): string => `${((a / b) * 100).toFixed(0)}%`
-const met = (ok: boolean): string => (ok ? 'met' : '**not met**')
-
 // Targets. Our own overhead is what this package controls: the domain-separated
-// operations must stay within 20% of the raw WebCrypto calls they wrap (for verify:
-// importing the key, as verify() starts from a peer id, and verifying). Sealing to a peer is per
-// signaling or routed message — tens per second per peer — so ≥ 500/s per core leaves
-// ample room. Room sealing carries document traffic: ≥ 100 MB/s at 16 KiB. node:crypto is
-// the native reference (FACTS.md: WebCrypto ~0.8× for Ed25519, ~0.4× for AES-GCM 16 KiB).
+// operations may add at most 10 µs per call to the raw WebCrypto calls they wrap (for
+// verify: importing the key, as verify() starts from a peer id, and verifying) — an
+// absolute bound, as a fixed cost weighs most on the smallest operations. Sealing to a peer
+// is per signaling or routed message — tens per second per peer — so ≥ 500/s per core
+// leaves ample room. Room sealing carries document traffic: ≥ 100 MB/s at 16 KiB.
+// node:crypto is the native reference (FACTS.md: WebCrypto ~0.8× for Ed25519, ~0.4× for
+// AES-GCM 16 KiB).
+const k = (n: number): string => n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n >= 1000 ? `${(n / 1000).toFixed(2)}k` : n.toFixed(0)
+const pct = (r: number): string => `${(r * 100).toFixed(0)}%`
 const lines: string[] = []
-const pct = (a: number, b: number | undefined): string => (b === undefined ? '—' : ratio(a, b))
-const row = (name: string, ours: number, web: number | undefined, node: number, bytes: number | undefined, target: string, ok: boolean | undefined): void => {
-  const fmt = (n: number): string => bytes === undefined ? `${k(n)}/s` : `${k(n)}/s (${mbs(n, bytes)})`
-  lines.push(`| ${name} | ${fmt(ours)} | ${web === undefined ? '—' : fmt(web)} | ${fmt(node)} | ${pct(ours, web)} | ${ratio(ours, node)} | ${target} | ${ok === undefined ? '—' : met(ok)} |`)
-}
 lines.push('## Crypto (@ymesh/crypto on WebCrypto vs raw WebCrypto and node:crypto)')
 lines.push('')
-lines.push(`Sequential operations (each awaited before the next), one process, same keys and bytes; best of ${ROUNDS} interleaved rounds. Baselines: the raw`)
-lines.push('WebCrypto call each function wraps, and node:crypto doing the same construction (synchronously). Signed')
-lines.push('message: 256 bytes.')
+lines.push(`Operations run back to back (each awaited), one process, same keys and bytes, in ${ROUNDS} interleaved rounds:`)
+lines.push('rates are the best round, ratios and added time the median over rounds of same-round comparisons. Baselines: the raw WebCrypto calls each')
+lines.push('function wraps, and node:crypto doing the same construction (synchronously). Signed message: 256 bytes.')
 lines.push('')
-lines.push('| operation | @ymesh/crypto | raw WebCrypto | node:crypto | vs WebCrypto | vs node | target | status |')
-lines.push('|---|---|---|---|---|---|---|---|')
-row('Ed25519 sign (domain-separated)', signing.ours, signing.web, signing.node, undefined, '≥ 80% of WebCrypto', signing.ours >= 0.8 * signing.web)
-row('Ed25519 verify (from peer id)', verifying.ours, verifying.web, verifying.node, undefined, '≥ 80% of WebCrypto', verifying.ours >= 0.8 * verifying.web)
-for (const r of sealRows) {
-  row(`sealTo ${r.size}`, r.sealOurs, undefined, r.sealNode, r.bytes, '≥ 500/s', r.sealOurs >= 500)
-  row(`openSealed ${r.size}`, r.openOurs, undefined, r.openNode, r.bytes, '≥ 500/s', r.openOurs >= 500)
+lines.push('| operation | @ymesh/crypto | raw WebCrypto | node:crypto | vs WebCrypto | added per call | vs node | target | status |')
+lines.push('|---|---|---|---|---|---|---|---|---|')
+for (const r of rows) {
+  const m = r.measured as Rates<'ours' | 'web' | 'node'>
+  const fmt = (n: number): string => r.bytes === undefined ? `${k(n)}/s` : `${k(n)}/s (${((n * r.bytes) / 1e6).toFixed(0)} MB/s)`
+  const extra = r.hasWeb ? m.overhead('ours', 'web') : Number.NaN
+  const ok = r.met?.(m.best, extra)
+  lines.push(`| ${r.name} | ${fmt(m.best.ours)} | ${r.hasWeb ? fmt(m.best.web) : '—'} | ${fmt(m.best.node)} | ${r.hasWeb ? pct(m.ratio('ours', 'web')) : '—'} | ${r.hasWeb ? `${extra.toFixed(1)} µs` : '—'} | ${pct(m.ratio('ours', 'node'))} | ${r.target} | ${ok === undefined ? '—' : ok ? 'met' : '**not met**'} |`)
 }
-for (const r of roomRows) {
-  const big = r.bytes >= 16384
-  row(`sealWithRoomKey ${r.size}`, r.sealOurs, r.sealWeb, r.sealNode, r.bytes, big ? '≥ 100 MB/s' : '≥ 80% of WebCrypto', big ? (r.sealOurs * r.bytes) / 1e6 >= 100 : r.sealOurs >= 0.8 * r.sealWeb!)
-  row(`openWithRoomKey ${r.size}`, r.openOurs, r.openWeb, r.openNode, r.bytes, big ? '≥ 100 MB/s' : '≥ 80% of WebCrypto', big ? (r.openOurs * r.bytes) / 1e6 >= 100 : r.openOurs >= 0.8 * r.openWeb!)
-}
-lines.push(`| Ed25519→X25519 public key (BigInt, inside every sealTo) | ${k(convertRate)}/s | — | — | — | — | — | — |`)
+lines.push(`| Ed25519→X25519 public key (BigInt, inside every sealTo) | ${k(converting.best.convert)}/s | — | — | — | — | — | — | — |`)
 lines.push('')
 lines.push('The node:crypto seal baseline is given the recipient\'s X25519 key ready-made; sealTo converts and validates it')
 lines.push('from the peer id each time (last row), as neither WebCrypto nor node:crypto has that conversion. The two seal')

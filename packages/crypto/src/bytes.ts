@@ -106,8 +106,9 @@ export const requireDomain = (domain: unknown): string => {
   if (typeof domain !== 'string' || domain.length === 0) {
     throw new InvalidArgumentError(`A domain must be a non-empty string naming the purpose (e.g. 'ymesh/update'), got ${describe(domain)}.`)
   }
-  if (utf8(domain).length > 255) {
-    throw new InvalidArgumentError('A domain must be at most 255 bytes of UTF-8; use a short, fixed purpose name.')
+  // 127 keeps varString(domain) to a one-byte length prefix, which hot paths write by hand.
+  if (utf8(domain).length > 127) {
+    throw new InvalidArgumentError('A domain must be at most 127 bytes of UTF-8; use a short, fixed purpose name.')
   }
   return domain
 }

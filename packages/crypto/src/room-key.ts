@@ -7,7 +7,6 @@
  * The key id (first 4 bytes of SHA-256('ymesh/room-key-id/v1' ‖ key)) travels in clear so a
  * member holding an old key learns the key was rotated instead of seeing a bare failure.
  */
-import * as encoding from 'lib0/encoding'
 import { CryptoError, DecryptionError, InvalidKeyError, RoomKeyMismatchError } from './errors.js'
 import { bufferSource, concatBytes, copyBytes, describe, hex, requireBytes, requireDomain, utf8 } from './bytes.js'
 import { guard, randomBytes, sha256, subtle, type RandomSource } from './webcrypto.js'
@@ -65,12 +64,15 @@ const requireRoomKey = (roomKey: RoomKey): void => {
   }
 }
 
-const aad = (keyId: Uint8Array, domain: string): Uint8Array<ArrayBuffer> => {
-  const encoder = encoding.createEncoder()
-  encoding.writeUint8(encoder, VERSION)
-  encoding.writeUint8Array(encoder, keyId)
-  encoding.writeVarString(encoder, domain)
-  return encoding.toUint8Array(encoder) as Uint8Array<ArrayBuffer>
+// The header (version ‖ key id) followed by varString(domain). Written by hand rather than
+// with a lib0 encoder: this runs for every document message.
+const aad = (header: Uint8Array, domain: string): Uint8Array<ArrayBuffer> => {
+  const name = utf8(domain)
+  const out = new Uint8Array(header.length + 1 + name.length)
+  out.set(header)
+  out[header.length] = name.length // one-byte varUint: requireDomain allows at most 127 bytes
+  out.set(name, header.length + 1)
+  return out
 }
 
 const keyIdBytes = (id: string): Uint8Array => {
@@ -84,13 +86,19 @@ export const sealWithRoomKey = async (roomKey: RoomKey, domain: string, plaintex
   requireDomain(domain)
   // encrypt() is called in this same tick and copies its input: no copy needed here.
   const data = bufferSource(requireBytes(plaintext, 'The plaintext'))
-  const keyId = keyIdBytes(roomKey.id)
   const iv = randomBytes(12, options.random)
-  const ciphertext = new Uint8Array(await guard(
-    () => subtle().encrypt({ name: 'AES-GCM', iv, additionalData: aad(keyId, domain) }, roomKey.key, data),
+  const header = new Uint8Array(1 + KEY_ID_LENGTH)
+  header[0] = VERSION
+  header.set(keyIdBytes(roomKey.id), 1)
+  const ciphertext = await guard(
+    () => subtle().encrypt({ name: 'AES-GCM', iv, additionalData: aad(header, domain) }, roomKey.key, data),
     (cause) => new CryptoError('WebCrypto could not encrypt with the room key.', { cause })
-  ))
-  return concatBytes(Uint8Array.of(VERSION), keyId, iv, ciphertext)
+  )
+  const out = new Uint8Array(HEADER_LENGTH + ciphertext.byteLength)
+  out.set(header)
+  out.set(iv, header.length)
+  out.set(new Uint8Array(ciphertext), HEADER_LENGTH)
+  return out
 }
 
 /** The id of the room key `sealed` was sealed with, without opening it. */
@@ -115,7 +123,7 @@ export const openWithRoomKey = async (roomKey: RoomKey, domain: string, sealed: 
   const iv = bytes.subarray(1 + KEY_ID_LENGTH, HEADER_LENGTH)
   const ciphertext = bytes.subarray(HEADER_LENGTH)
   return new Uint8Array(await guard(
-    () => subtle().decrypt({ name: 'AES-GCM', iv, additionalData: aad(keyIdBytes(keyId), domain) }, roomKey.key, ciphertext),
+    () => subtle().decrypt({ name: 'AES-GCM', iv, additionalData: aad(bytes.subarray(0, 1 + KEY_ID_LENGTH), domain) }, roomKey.key, ciphertext),
     (cause) => new DecryptionError(`Could not open this room message: it was sealed for another domain than '${domain}', or it was altered.`, { cause })
   ))
 }

@@ -19,10 +19,9 @@ export const subtle = (): SubtleCrypto => {
   return s
 }
 
-export const defaultRandom: RandomSource = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n))
-
-/** `n` bytes from `random`, checked, so a faulty injected source fails loudly. */
-export const randomBytes = (n: number, random: RandomSource = defaultRandom): Uint8Array<ArrayBuffer> => {
+/** `n` bytes from `random` (default: the CSPRNG), checked, so a faulty injected source fails loudly. */
+export const randomBytes = (n: number, random?: RandomSource): Uint8Array<ArrayBuffer> => {
+  if (random === undefined) return globalThis.crypto.getRandomValues(new Uint8Array(n))
   const bytes = random(n)
   if (!(bytes instanceof Uint8Array) || bytes.length !== n) {
     throw new InvalidArgumentError(`The random source returned ${bytes instanceof Uint8Array ? bytes.length : typeof bytes} instead of ${n} bytes; it must return a Uint8Array of exactly the length asked for.`)

@@ -45,6 +45,17 @@ describe('room keys', () => {
     expect(toHex(await opening)).toBe(toHex(plaintext))
   })
 
+  it('follow the documented format: version ‖ key id ‖ IV ‖ AES-GCM(AAD = version ‖ key id ‖ varString(domain))', async () => {
+    const key = await generateRoomKey()
+    const header = Uint8Array.of(1, ...fromHex(key.id))
+    const domain = new TextEncoder().encode('ymesh/update')
+    const iv = new Uint8Array(12).fill(9)
+    const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: Uint8Array.of(...header, domain.length, ...domain) }, key.key, plaintext))
+    const sealed = Uint8Array.of(...header, ...iv, ...ciphertext)
+    expect(toHex(await openWithRoomKey(key, 'ymesh/update', sealed))).toBe(toHex(plaintext))
+    expect(toHex(await sealWithRoomKey(key, 'ymesh/update', plaintext, { random: (n) => new Uint8Array(n).fill(9) }))).toBe(toHex(sealed))
+  })
+
   it('are deterministic under injected randomness', async () => {
     const a = await generateRoomKey({ random: seededRandom(5) })
     const b = await generateRoomKey({ random: seededRandom(5) })

@@ -1,3 +1,4 @@
+import { createCipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   generateIdentity,
@@ -6,7 +7,8 @@ import {
   DecryptionError,
   InvalidKeyError,
   InvalidPeerIdError,
-  SEAL_OVERHEAD
+  SEAL_OVERHEAD,
+  ed25519PublicKeyToX25519
 } from '@ymesh/crypto'
 import { flipBit, fromHex, rejection, seededRandom, toHex } from './helpers.js'
 
@@ -33,6 +35,20 @@ describe('sealTo / openSealed', () => {
     const opening = openSealed(bob, 'd', sealed)
     sealed.fill(0)
     expect(toHex(await opening)).toBe(toHex(plaintext))
+  })
+
+  it('opens what an independent implementation of the documented construction seals (node:crypto)', async () => {
+    const bob = await generateIdentity()
+    const domain = new TextEncoder().encode('ymesh/signal')
+    const recipient = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), ed25519PublicKeyToX25519(bob.publicKey)]), format: 'der', type: 'spki' })
+    const ephemeral = generateKeyPairSync('x25519')
+    const ephemeralPublic = ephemeral.publicKey.export({ format: 'der', type: 'spki' }).subarray(12)
+    const info = Buffer.concat([new TextEncoder().encode('ymesh-seal/v1'), Uint8Array.of(domain.length), domain, ephemeralPublic, bob.publicKey])
+    const key = Buffer.from(hkdfSync('sha256', diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient }), Buffer.alloc(0), info, 32))
+    const iv = Buffer.alloc(12, 5)
+    const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Uint8Array.of(1, domain.length, ...domain))
+    const sealed = Buffer.concat([Uint8Array.of(1), ephemeralPublic, iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
+    expect(toHex(await openSealed(bob, 'ymesh/signal', sealed))).toBe(toHex(plaintext))
   })
 
   it('uses a fresh ephemeral key and IV each time', async () => {
