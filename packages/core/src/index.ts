@@ -48,3 +48,22 @@ export { startHandshake, openConnection, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './
 export type { HandshakeOptions, PendingHandshake } from './handshake/handshake.js'
 export { HANDSHAKE_SIGNING_DOMAIN, encodeTranscript } from './handshake/transcript.js'
 export type { Transcript, TranscriptSide } from './handshake/transcript.js'
+export { NeighbourSet } from './connections/neighbours.js'
+export type { Neighbours, NeighbourEvents } from './connections/neighbours.js'
+export { SignalingClient } from './signaling/client.js'
+export type { SignalingClientOptions, SignalingConnector, SignalingChannel, ChannelHandlers } from './signaling/client.js'
+export { ServerSignaling } from './signaling/server-signaling.js'
+export type { ServerSignalingOptions } from './signaling/server-signaling.js'
+export { MemorySignalingHub } from './signaling/memory-hub.js'
+export type { MemorySignalingHubOptions, MemorySourceOptions } from './signaling/memory-hub.js'
+export { YMESH_SIGNALING_VERSION } from './signaling/types.js'
+export type {
+  SignalingSource,
+  SignalingEvents,
+  SignalingAnnounce,
+  SignalingSignal,
+  SignalingStatus,
+  JoinOptions,
+  SendSignalOptions
+} from './signaling/types.js'
+export type { WebSocketConstructor, WebSocketLike } from './signaling/websocket.js'

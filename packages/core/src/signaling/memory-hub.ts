@@ -1,0 +1,133 @@
+/**
+ * An in-memory signaling server on an injected clock, for the simulator: the same JSON
+ * protocol as @ymesh/signaling-server (subscribe with peerId, publish to a topic or, with
+ * `to`, to one announced peer; the sender gets its own broadcasts back), with a delivery
+ * latency. `tamper` plays a malicious server that edits or drops publishes.
+ */
+import type { Clock, PeerId, Rng } from '@ymesh/protocol'
+import { silentLogger, type Logger } from '../logger.js'
+import { createCoreMetrics, type CoreMetrics } from '../metrics/core-metrics.js'
+import { SignalingClient, type ChannelHandlers, type SignalingChannel } from './client.js'
+
+export interface MemorySignalingHubOptions {
+  /** Clock the hub delivers on (on the simulator: `sim.clock`, which no crash halts). */
+  readonly clock: Clock
+  /** One-way delay from the hub to each receiver. Default 20 ms. */
+  readonly latencyMs?: number
+  /** Honour `to` on publishes (ymesh extension). false behaves like y-webrtc's server: broadcast. Default true. */
+  readonly addressed?: boolean
+  /** Rewrite (return a message) or drop (return null) each publish, as a malicious server would. */
+  readonly tamper?: (message: Record<string, unknown>, from: PeerId) => Record<string, unknown> | null
+}
+
+export interface MemorySourceOptions {
+  readonly localPeer: PeerId
+  /** The peer's own clock (its timers stop when it crashes). */
+  readonly clock: Clock
+  readonly rng: Rng
+  readonly metrics?: CoreMetrics
+  readonly logger?: Logger
+  readonly reconnectMinMs?: number
+  readonly keepaliveMs?: number
+}
+
+interface Subscriber {
+  readonly peer: PeerId
+  readonly handlers: ChannelHandlers
+  readonly topics: Map<string, PeerId | undefined>
+  open: boolean
+}
+
+export class MemorySignalingHub {
+  /** Publishes delivered (one per receiver), for tests that measure signaling cost. */
+  deliveries = 0
+  private readonly subscribers = new Set<Subscriber>()
+  private down = false
+
+  constructor (private readonly options: MemorySignalingHubOptions) {}
+
+  /** A signaling source connected to this hub. */
+  createSource (options: MemorySourceOptions): SignalingClient {
+    return new SignalingClient({
+      localPeer: options.localPeer,
+      connector: (handlers) => this.connect(options.localPeer, handlers),
+      clock: options.clock,
+      rng: options.rng,
+      metrics: options.metrics ?? createCoreMetrics(),
+      logger: options.logger ?? silentLogger,
+      reconnectMinMs: options.reconnectMinMs,
+      keepaliveMs: options.keepaliveMs
+    })
+  }
+
+  /** Forget a peer's channels without telling it (its node crashed). */
+  drop (peer: PeerId): void {
+    for (const sub of this.subscribers) if (sub.peer === peer) { sub.open = false; this.subscribers.delete(sub) }
+  }
+
+  /** Close every channel (a server restart); clients reconnect. While down, connects fail. */
+  restart (downForMs = 0): void {
+    this.down = downForMs > 0
+    for (const sub of [...this.subscribers]) this.close(sub)
+    if (this.down) this.options.clock.setTimeout(() => { this.down = false }, downForMs)
+  }
+
+  private connect (peer: PeerId, handlers: ChannelHandlers): SignalingChannel {
+    const sub: Subscriber = { peer, handlers, topics: new Map(), open: false }
+    const clock = this.options.clock
+    const latency = this.options.latencyMs ?? 20
+    if (this.down) {
+      clock.setTimeout(() => { handlers.closed() }, latency)
+    } else {
+      this.subscribers.add(sub)
+      clock.setTimeout(() => {
+        if (!this.subscribers.has(sub)) return
+        sub.open = true
+        handlers.open()
+      }, latency)
+    }
+    return {
+      send: (message) => { clock.setTimeout(() => { this.receive(sub, JSON.parse(JSON.stringify(message)) as Record<string, unknown>) }, latency) },
+      close: () => { sub.open = false; this.subscribers.delete(sub) }
+    }
+  }
+
+  private close (sub: Subscriber): void {
+    if (!this.subscribers.delete(sub)) return
+    const wasOpen = sub.open
+    sub.open = false
+    if (wasOpen) this.options.clock.setTimeout(() => { sub.handlers.closed() }, this.options.latencyMs ?? 20)
+  }
+
+  private receive (sub: Subscriber, message: Record<string, unknown>): void {
+    if (!sub.open) return
+    const topics = Array.isArray(message.topics) ? message.topics.filter((t): t is string => typeof t === 'string') : []
+    switch (message.type) {
+      case 'subscribe':
+        for (const t of topics) sub.topics.set(t, typeof message.peerId === 'string' ? message.peerId as PeerId : sub.topics.get(t))
+        return
+      case 'unsubscribe':
+        for (const t of topics) sub.topics.delete(t)
+        return
+      case 'ping':
+        this.deliver(sub, { type: 'pong' })
+        return
+      case 'publish': {
+        const tampered = this.options.tamper === undefined ? message : this.options.tamper(message, sub.peer)
+        if (tampered === null || typeof tampered.topic !== 'string') return
+        const topic = tampered.topic
+        const to = this.options.addressed === false ? undefined : tampered.to
+        const receivers = [...this.subscribers].filter((s) => s.topics.has(topic) && (to === undefined || s.topics.get(topic) === to))
+        const out: Record<string, unknown> = { type: 'publish', topic, data: tampered.data, clients: receivers.length }
+        if (to !== undefined) out.to = to
+        for (const receiver of receivers) this.deliver(receiver, out)
+      }
+    }
+  }
+
+  private deliver (sub: Subscriber, message: Record<string, unknown>): void {
+    this.deliveries++
+    const copy = JSON.parse(JSON.stringify(message)) as unknown
+    this.options.clock.setTimeout(() => { if (sub.open) sub.handlers.message(copy) }, this.options.latencyMs ?? 20)
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The `data` of y-webrtc publishes: `{type:'announce', from}` and
+ * `{type:'signal', from, to, token, signal}`, plus ymesh's additive `ymesh: {v, session?}`.
+ * Everything here is untrusted input from the signaling server: parsing never throws.
+ */
+import { isValidPeerIdString, type PeerId, type SignalData } from '@ymesh/protocol'
+import { YMESH_SIGNALING_VERSION } from './types.js'
+
+export type ParsedData =
+  | { readonly type: 'announce', readonly from: PeerId, readonly to?: PeerId, readonly ymesh: boolean }
+  | { readonly type: 'signal', readonly from: PeerId, readonly to: PeerId, readonly ymesh: boolean,
+    readonly token?: number, readonly session?: string, readonly signal: SignalData }
+
+const MAX_SDP_LENGTH = 64 * 1024
+const MAX_SESSION_LENGTH = 64
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const parseSignal = (v: unknown): SignalData | null => {
+  if (!isObject(v)) return null
+  if ((v.type === 'offer' || v.type === 'answer') && typeof v.sdp === 'string' && v.sdp.length <= MAX_SDP_LENGTH) {
+    return { type: v.type, sdp: v.sdp }
+  }
+  const c = v.candidate
+  if (v.type === 'candidate' && isObject(c) && typeof c.candidate === 'string' && c.candidate.length <= 4096) {
+    return {
+      type: 'candidate',
+      candidate: {
+        candidate: c.candidate,
+        sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null,
+        sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null
+      }
+    }
+  }
+  return null
+}
+
+/** The ymesh marker's session, or null when there is no valid marker. */
+const parseMarker = (v: unknown): { session?: string } | null => {
+  if (!isObject(v) || v.v !== YMESH_SIGNALING_VERSION) return null
+  if (typeof v.session === 'string' && v.session.length > 0 && v.session.length <= MAX_SESSION_LENGTH) return { session: v.session }
+  return {}
+}
+
+/** The data of a publish, or a reason it was dropped. */
+export const parseData = (data: unknown): ParsedData | string => {
+  if (!isObject(data)) return 'not-an-object'
+  if (!isValidPeerIdString(data.from)) return 'invalid-from'
+  if (data.to !== undefined && !isValidPeerIdString(data.to)) return 'invalid-to'
+  const marker = parseMarker(data.ymesh)
+  const ymesh = marker !== null
+  if (data.type === 'announce') {
+    return data.to === undefined ? { type: 'announce', from: data.from, ymesh } : { type: 'announce', from: data.from, to: data.to, ymesh }
+  }
+  if (data.type === 'signal') {
+    if (data.to === undefined) return 'invalid-to'
+    const signal = parseSignal(data.signal)
+    if (signal === null) return 'invalid-signal'
+    const token = typeof data.token === 'number' && Number.isFinite(data.token) ? data.token : undefined
+    return { type: 'signal', from: data.from, to: data.to, ymesh, signal, ...(token === undefined ? {} : { token }), ...(marker?.session === undefined ? {} : { session: marker.session }) }
+  }
+  return 'unknown-type'
+}
+
+export const announceData = (from: PeerId, to?: PeerId): Record<string, unknown> =>
+  to === undefined
+    ? { type: 'announce', from, ymesh: { v: YMESH_SIGNALING_VERSION } }
+    : { type: 'announce', from, to, ymesh: { v: YMESH_SIGNALING_VERSION } }
+
+export const signalData = (from: PeerId, to: PeerId, signal: SignalData, token?: number, session?: string): Record<string, unknown> => ({
+  type: 'signal',
+  from,
+  to,
+  ...(token === undefined ? {} : { token }),
+  signal,
+  ymesh: session === undefined ? { v: YMESH_SIGNALING_VERSION } : { v: YMESH_SIGNALING_VERSION, session }
+})

@@ -1,0 +1,70 @@
+/**
+ * Where peers find each other and exchange WebRTC signals. A SignalingSource is pluggable:
+ * today a WebSocket server speaking y-webrtc's protocol (ServerSignaling) and an in-memory hub
+ * for the simulator (MemorySignalingHub); later, signaling relayed through connected peers.
+ */
+import type { Observable, PeerId, SignalData } from '@ymesh/protocol'
+
+/** Marker ymesh peers put in every announce and signal (stock y-webrtc peers never do). */
+export const YMESH_SIGNALING_VERSION = 1
+
+export interface SignalingAnnounce {
+  readonly topic: string
+  readonly from: PeerId
+  /** The sender marked itself as a ymesh peer (unauthenticated: the handshake proves it). */
+  readonly ymesh: boolean
+  /** Set on a reply to someone's announce (ymesh only); undefined for a broadcast announce. */
+  readonly to?: PeerId
+}
+
+export interface SignalingSignal {
+  readonly topic: string
+  readonly from: PeerId
+  readonly to: PeerId
+  readonly ymesh: boolean
+  /** y-webrtc's glare token (higher wins), when the sender sent one. */
+  readonly token?: number
+  /** ymesh: the link attempt this signal belongs to, chosen by the initiator. */
+  readonly session?: string
+  readonly signal: SignalData
+}
+
+export interface SignalingStatus {
+  readonly connected: boolean
+}
+
+export interface SignalingEvents {
+  announce: (event: SignalingAnnounce) => void
+  signal: (event: SignalingSignal) => void
+  status: (event: SignalingStatus) => void
+}
+
+export interface JoinOptions {
+  /** y-webrtc password room: publishes are encrypted exactly as y-webrtc does (PBKDF2 → AES-GCM). */
+  readonly password?: string
+}
+
+export interface SendSignalOptions {
+  readonly token?: number
+  readonly session?: string
+  /**
+   * Deliver to `to` alone where the server supports it (ymesh extension). Only for ymesh
+   * remotes: stock peers never tell the server their id, so they must get a broadcast.
+   */
+  readonly addressed: boolean
+}
+
+export interface SignalingSource extends Observable<SignalingEvents> {
+  readonly localPeer: PeerId
+  readonly connected: boolean
+  /** Connect (and keep reconnecting until stop()). */
+  start(): void
+  /** Disconnect and release every timer and socket. */
+  stop(): void
+  /** Subscribe to `topic` and announce ourselves there (now, and after every reconnect). */
+  join(topic: string, options?: JoinOptions): void
+  leave(topic: string): void
+  /** Announce ourselves in `topic`; with `to`, as a reply to that peer's announce. */
+  announce(topic: string, to?: PeerId): void
+  sendSignal(topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void
+}
