@@ -98,3 +98,19 @@ export type { Envelope, Destination, CreateEnvelopeOptions } from './envelope.js
 
 export { writeChunk, readChunk, encodeChunk, decodeChunk, Chunker, Reassembler } from './chunking.js'
 export type { Chunk, ChunkerOptions, ReassemblerOptions } from './chunking.js'
+
+export {
+  ROUTE_METRIC_INFINITY,
+  MAX_ROUTE_SEQNO,
+  MAX_ROUTE_ADVERT_ITEMS,
+  MAX_ROUTE_DICTIONARY_SIZE,
+  MAX_ROUTE_HOPS,
+  encodeRouteAdvert,
+  decodeRouteAdvert,
+  encodeRoutedBody,
+  decodeRoutedBody,
+  encodeRouteAck,
+  decodeRouteAck,
+  routedSealDomain
+} from './routing.js'
+export type { RouteRef, RouteAdvertItem, RoutedBody } from './routing.js'

@@ -40,12 +40,14 @@ export const Tag = Object.freeze({
   GossipIWant: 14,
   /** Reserved: signed capability record. */
   Capability: 15,
-  /** Reserved: routing advertisement. */
+  /** Routing advertisement between neighbours: distance-vector updates and seqno requests. */
   RouteAdvert: 16,
   /** Reserved: signaling message relayed through peers. */
   RelayedSignal: 17,
   /** Reserved: file transfer chunk. */
-  FileChunk: 18
+  FileChunk: 18,
+  /** End-to-end acknowledgement of a routed message (an envelope payload type). */
+  RouteAck: 19
 } as const)
 
 export type Tag = (typeof Tag)[keyof typeof Tag]
@@ -91,9 +93,10 @@ export const TAGS: readonly TagInfo[] = Object.freeze([
   info(Tag.GossipIHave, 'gossip-ihave', 'reserved', 'link'),
   info(Tag.GossipIWant, 'gossip-iwant', 'reserved', 'link'),
   info(Tag.Capability, 'capability', 'reserved', 'routed'),
-  info(Tag.RouteAdvert, 'route-advert', 'reserved', 'link'),
+  info(Tag.RouteAdvert, 'route-advert', 'active', 'link'),
   info(Tag.RelayedSignal, 'relayed-signal', 'reserved', 'routed'),
-  info(Tag.FileChunk, 'file-chunk', 'reserved', 'routed')
+  info(Tag.FileChunk, 'file-chunk', 'reserved', 'routed'),
+  info(Tag.RouteAck, 'route-ack', 'active', 'routed')
 ])
 
 /** The table entry of `tag`, or undefined for a tag this version does not know. */
