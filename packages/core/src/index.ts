@@ -67,3 +67,14 @@ export type {
   SendSignalOptions
 } from './signaling/types.js'
 export type { WebSocketConstructor, WebSocketLike } from './signaling/websocket.js'
+export { createPeer, MeshPeer } from './peer.js'
+export type { Peer, PeerOptions, PeerEvents, RoomSpec } from './peer.js'
+export {
+  resolvePoolOptions,
+  planDials,
+  planPrunes,
+  acceptIncoming,
+  backoffDelay,
+  connectionValue
+} from './connections/pool.js'
+export type { PoolOptions, ResolvedPoolOptions, DegreeLimits, Candidate, DialPlanInput, PruneCandidate } from './connections/pool.js'
