@@ -309,6 +309,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
         // Glare: both sides offered. ymesh peers: the smaller peer id's offer wins. Stock
         // peers: y-webrtc's rule, the higher token wins.
         const oursWins = e.ymesh ? this.peerId < e.from : (entry.token ?? 0) > (e.token ?? 0)
+        this.metrics.glare.inc({ winner: oursWins ? 'local' : 'remote' })
         if (oursWins) return
         this.drop(entry, 'glare')
       } else if (e.ymesh && entry.ymesh && entry.session === e.session) {

@@ -47,6 +47,8 @@ export interface CachedMessage {
   /** As received (or published): forwarding sends nextHop() of it. */
   readonly envelope: Envelope
   readonly size: number
+  /** The frame payload to push or serve (our hop count applied); null when its TTL is spent. */
+  outbound: Uint8Array | null
   readonly firstSeen: number
   /** Connections that have this message, or have been told we have it. */
   readonly knownBy: Set<Connection>
@@ -70,7 +72,7 @@ export class MessageCache {
   }
 
   put (key: string, topic: string, envelope: Envelope, size: number, now: number): CachedMessage {
-    const entry: CachedMessage = { key, topic, envelope, size, firstSeen: now, knownBy: new Set(), announced: new Map() }
+    const entry: CachedMessage = { key, topic, envelope, size, outbound: null, firstSeen: now, knownBy: new Set(), announced: new Map() }
     this.entries.set(key, entry)
     this.bytes += size
     while (this.entries.size > this.maxCount || this.bytes > this.maxBytes) {

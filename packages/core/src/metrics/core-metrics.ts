@@ -13,6 +13,7 @@ export interface CoreMetrics {
   readonly handlerErrors: Counter
   readonly connectionsClosed: Counter
   readonly signalingDrops: Counter
+  readonly glare: Counter
   readonly rtt: Summary
 }
 
@@ -28,5 +29,6 @@ export const createCoreMetrics = (registry = new MetricsRegistry()): CoreMetrics
   handlerErrors: registry.counter('ymesh_handler_errors_total', 'Frame handlers that threw, by tag'),
   connectionsClosed: registry.counter('ymesh_connections_closed_total', 'Connections closed, by reason'),
   signalingDrops: registry.counter('ymesh_signaling_drops_total', 'Signaling messages dropped, by reason'),
+  glare: registry.counter('ymesh_glare_total', 'Simultaneous offers between two peers, resolved to one connection, by which side won'),
   rtt: registry.summary('ymesh_rtt_ms', 'Round-trip times measured with ping frames, milliseconds')
 })

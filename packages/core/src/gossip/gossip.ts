@@ -1,0 +1,608 @@
+/**
+ * Topic dissemination beyond neighbours: Plumtree (epidemic broadcast trees) over the
+ * neighbours subscribed to a topic. New messages are pushed eagerly along a spanning tree
+ * that forms by itself (a neighbour that delivers a duplicate is PRUNEd to lazy), and ids
+ * are announced lazily (IHAVE) on the other edges, so a gap is pulled (IWANT + GRAFT) and
+ * the tree repairs itself. docs/gossip.md says why this design and what it costs.
+ */
+import { ObservableV2 } from 'lib0/observable'
+import {
+  createEnvelope, decodeEnvelope, encodeEnvelope, ENVELOPE_SIGNING_DOMAIN, envelopeSigningInput, MessageTooLargeError,
+  MESSAGE_ID_SIZE, nextHop, Tag, withSignature
+} from '@ymesh/protocol'
+import type { Clock, Envelope, Frame, PeerId, Rng, Timer } from '@ymesh/protocol'
+import { sign, verify, type Identity } from '@ymesh/crypto'
+import { InvalidOptionsError, StoppedError } from '../errors.js'
+import type { Connection } from '../connections/connection.js'
+import type { FrameDispatcher } from '../connections/dispatcher.js'
+import type { Neighbours } from '../connections/neighbours.js'
+import type { CoreMetrics } from '../metrics/core-metrics.js'
+import type { Logger } from '../logger.js'
+import { MessageCache, SeenCache, type CachedMessage } from './caches.js'
+import { createGossipMetrics, type GossipMetrics } from './metrics.js'
+import { resolveGossipTuning, type GossipTuning, type ResolvedGossipTuning } from './options.js'
+import { decodeIHave, decodeIWant, encodeGossipControl, idKey, IHaveFlag, IWantFlag, MAX_GOSSIP_IDS } from './wire.js'
+
+/** A message as a subscriber sees it. Its signature has been verified against `source`. */
+export interface GossipMessage {
+  readonly id: Uint8Array
+  readonly topic: string
+  /** The author (verified). */
+  readonly source: PeerId
+  readonly payloadType: number
+  readonly payload: Uint8Array
+  /** Links crossed before reaching us. */
+  readonly hops: number
+  /** The neighbour that handed it to us. */
+  readonly from: PeerId
+  readonly envelope: Envelope
+}
+
+/**
+ * What a subscriber says about a message: 'accept' (the default) forwards it; 'ignore' keeps
+ * it from being forwarded (stale, not interesting); 'reject' also penalises the neighbour
+ * that sent it (invalid content).
+ */
+export type GossipVerdict = 'accept' | 'ignore' | 'reject'
+export type GossipHandler = (message: GossipMessage) => GossipVerdict | undefined | void
+
+/** Why an inbound gossip frame or message was dropped (the metric label). */
+export type GossipDropReason =
+  | 'malformed' | 'bad-signature' | 'oversized' | 'rate-limited' | 'rejected' | 'not-subscribed' | 'not-topic'
+  | 'missing-full' | 'pull-gave-up'
+
+/** Penalty added to a neighbour's score per drop reason (0: not its fault). */
+export const GOSSIP_PENALTIES: Readonly<Record<GossipDropReason, number>> = Object.freeze({
+  malformed: 10,
+  'bad-signature': 20,
+  oversized: 10,
+  'rate-limited': 1,
+  rejected: 5,
+  'not-subscribed': 0,
+  'not-topic': 0,
+  'missing-full': 0,
+  'pull-gave-up': 0
+})
+
+export interface GossipEvents {
+  /** A neighbour's penalty score went up: a hook for reputation and connection pruning. */
+  penalty: (event: { readonly peer: PeerId, readonly reason: GossipDropReason, readonly score: number }) => void
+}
+
+export interface GossipOptions {
+  readonly neighbours: Neighbours
+  readonly dispatcher: FrameDispatcher
+  readonly clock: Clock
+  readonly rng: Rng
+  readonly metrics: CoreMetrics
+  readonly logger: Logger
+  /** Needed to publish(); a relay-only gossip can leave it out. */
+  readonly identity?: Identity
+  /**
+   * Register for 'envelope' frames on the dispatcher (default true). A peer that also routes
+   * envelopes to peers registers one handler itself and passes topic envelopes to
+   * receiveEnvelope().
+   */
+  readonly handleEnvelopeFrames?: boolean
+  readonly options?: GossipTuning
+}
+
+interface TopicState {
+  readonly handler: GossipHandler
+  readonly eager: Set<Connection>
+  readonly lazy: Set<Connection>
+}
+
+interface Missing {
+  readonly key: string
+  readonly id: Uint8Array
+  readonly topic: string
+  readonly announcers: Connection[]
+  deadline: number
+  attempts: number
+}
+
+interface Bucket { tokens: number, at: number }
+
+const defaultVerify = async (envelope: Envelope): Promise<boolean> => {
+  try {
+    return await verify(envelope.source, ENVELOPE_SIGNING_DOMAIN, envelopeSigningInput(envelope), envelope.signature)
+  } catch {
+    return false // a source that is not a key or a signature of the wrong length: forged either way
+  }
+}
+
+export class Gossip extends ObservableV2<GossipEvents> {
+  readonly tuning: ResolvedGossipTuning
+  readonly gossipMetrics: GossipMetrics
+  private readonly neighbours: Neighbours
+  private readonly dispatcher: FrameDispatcher
+  private readonly clock: Clock
+  private readonly rng: Rng
+  private readonly logger: Logger
+  private readonly identity: Identity | undefined
+  private readonly handleEnvelopeFrames: boolean
+  private readonly topics = new Map<string, TopicState>()
+  private readonly remoteTopics = new Map<Connection, Set<string>>()
+  private readonly seen: SeenCache
+  private readonly cache: MessageCache
+  private readonly verifying = new Set<string>()
+  private readonly missing = new Map<string, Missing>()
+  private readonly pendingIHave = new Map<Connection, Map<string, Uint8Array[]>>()
+  private readonly buckets = new Map<Connection, Bucket>()
+  private readonly scores = new Map<PeerId, number>()
+  private readonly unregister: Array<() => void> = []
+  private heartbeat: Timer | null = null
+  private flushTimer: Timer | null = null
+  private missingTimer: Timer | null = null
+  private running = false
+
+  constructor (options: GossipOptions) {
+    super()
+    this.tuning = resolveGossipTuning(options.options)
+    this.neighbours = options.neighbours
+    this.dispatcher = options.dispatcher
+    this.clock = options.clock
+    this.rng = options.rng
+    this.logger = options.logger
+    this.identity = options.identity
+    this.handleEnvelopeFrames = options.handleEnvelopeFrames ?? true
+    this.gossipMetrics = createGossipMetrics(options.metrics.registry)
+    this.seen = new SeenCache(this.tuning.seenMax, this.tuning.seenTtlMs)
+    this.cache = new MessageCache(this.tuning.cacheMax, this.tuning.cacheMaxBytes, this.tuning.cacheTtlMs)
+  }
+
+  get started (): boolean {
+    return this.running
+  }
+
+  start (): void {
+    if (this.running) return
+    this.running = true
+    this.unregister.push(
+      this.dispatcher.handle(Tag.GossipIHave, (frame, connection) => { this.onIHave(frame, connection) }),
+      this.dispatcher.handle(Tag.GossipIWant, (frame, connection) => { this.onIWant(frame, connection) })
+    )
+    if (this.handleEnvelopeFrames) {
+      this.unregister.push(this.dispatcher.handle(Tag.Envelope, (frame, connection) => { this.onEnvelopeFrame(frame, connection) }))
+    }
+    this.neighbours.on('neighbour-up', this.onNeighbourUp)
+    this.neighbours.on('neighbour-down', this.onNeighbourDown)
+    this.heartbeat = this.clock.setInterval(() => { this.onHeartbeat() }, this.tuning.heartbeatMs)
+    for (const connection of this.neighbours.all()) this.onNeighbourUp({ connection })
+  }
+
+  /** Releases every timer and listener and forgets all per-connection state; subscriptions stay. */
+  stop (): void {
+    if (!this.running) return
+    this.running = false
+    for (const off of this.unregister.splice(0)) off()
+    this.neighbours.off('neighbour-up', this.onNeighbourUp)
+    this.neighbours.off('neighbour-down', this.onNeighbourDown)
+    for (const timer of [this.heartbeat, this.flushTimer, this.missingTimer]) if (timer !== null) this.clock.clearTimeout(timer)
+    if (this.heartbeat !== null) this.clock.clearInterval(this.heartbeat)
+    this.heartbeat = this.flushTimer = this.missingTimer = null
+    for (const state of this.topics.values()) { state.eager.clear(); state.lazy.clear() }
+    this.remoteTopics.clear()
+    this.missing.clear()
+    this.pendingIHave.clear()
+    this.buckets.clear()
+    this.verifying.clear()
+  }
+
+  /** Receive `topic`'s messages (each once) and relay them. One handler per topic. */
+  subscribe (topic: string, handler: GossipHandler): void {
+    if (this.topics.has(topic)) throw new InvalidOptionsError(`already subscribed to gossip topic ${JSON.stringify(topic)}; unsubscribe first`)
+    encodeGossipControl({ topic, flags: 0, ids: [] }) // throws for a topic the wire cannot carry
+    const state: TopicState = { handler, eager: new Set(), lazy: new Set() }
+    this.topics.set(topic, state)
+    if (!this.running) return
+    for (const connection of this.neighbours.all()) {
+      if (this.remoteTopics.get(connection)?.has(topic) === true) this.addTopicPeer(topic, state, connection)
+      this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
+    }
+  }
+
+  unsubscribe (topic: string): void {
+    if (!this.topics.delete(topic)) return
+    for (const [key, missing] of this.missing) if (missing.topic === topic) this.missing.delete(key)
+    if (!this.running) return
+    for (const connection of this.neighbours.all()) this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Unsubscribe, [])
+  }
+
+  /** Sign `payload` as this peer and spread it to every subscriber of `topic`. Resolves to the message id. */
+  async publish (topic: string, payloadType: number, payload: Uint8Array, options: { readonly ttl?: number } = {}): Promise<Uint8Array> {
+    if (this.identity === undefined) throw new InvalidOptionsError('gossip needs an identity to publish; pass `identity` to new Gossip()')
+    if (!this.running) throw new StoppedError('gossip')
+    const envelope = createEnvelope({
+      id: this.rng.bytes(MESSAGE_ID_SIZE),
+      source: this.identity.peerId,
+      destination: { kind: 'topic', topic },
+      payloadType,
+      payload,
+      ttl: options.ttl ?? this.tuning.ttl
+    })
+    const signature = await this.clock.settle(sign(this.identity, ENVELOPE_SIGNING_DOMAIN, envelopeSigningInput(envelope)))
+    this.publishEnvelope(withSignature(envelope, signature))
+    return envelope.id
+  }
+
+  /**
+   * Spread an envelope someone already signed (the sync layer signs its own updates, a
+   * capability record is re-served as its author signed it). Returns false when the id was
+   * seen already. The topic must be subscribed.
+   */
+  publishEnvelope (envelope: Envelope): boolean {
+    if (!this.running) throw new StoppedError('gossip')
+    if (envelope.destination.kind !== 'topic') throw new InvalidOptionsError('gossip publishes envelopes addressed to a topic')
+    const state = this.topics.get(envelope.destination.topic)
+    if (state === undefined) throw new InvalidOptionsError(`subscribe to ${JSON.stringify(envelope.destination.topic)} before publishing to it`)
+    const bytes = encodeEnvelope(envelope)
+    if (bytes.length > this.tuning.maxMessageBytes) {
+      throw new MessageTooLargeError('a gossip message', bytes.length, this.tuning.maxMessageBytes, 'raise maxMessageBytes or send less at once')
+    }
+    const key = idKey(envelope.id)
+    if (this.seen.has(key) || this.verifying.has(key)) return false
+    this.accept(envelope, null, key, state, bytes)
+    return true
+  }
+
+  /** A topic envelope that arrived on `connection` (when the peer demultiplexes 'envelope' frames itself). */
+  receiveEnvelope (envelope: Envelope, connection: Connection): void {
+    if (!this.running) return
+    if (envelope.destination.kind !== 'topic') { this.drop(connection, 'not-topic'); return }
+    const state = this.topics.get(envelope.destination.topic)
+    if (state === undefined) { this.drop(connection, 'not-subscribed'); return }
+    const key = idKey(envelope.id)
+    if (this.seen.has(key) || this.verifying.has(key)) {
+      this.gossipMetrics.messages.inc({ kind: 'duplicate' })
+      this.cache.get(key)?.knownBy.add(connection)
+      if (this.tuning.eagerPruning && state.eager.delete(connection)) {
+        state.lazy.add(connection)
+        this.gossipMetrics.prunes.inc()
+        this.sendControl(connection, Tag.GossipIHave, envelope.destination.topic, IHaveFlag.Prune, [])
+      }
+      return
+    }
+    this.gossipMetrics.messages.inc({ kind: 'first' })
+    this.verifying.add(key)
+    void this.verifyThenAccept(envelope, connection, key)
+  }
+
+  /** The neighbour's accumulated penalty (0 for a well-behaved one). */
+  penalty (peer: PeerId): number {
+    return this.scores.get(peer) ?? 0
+  }
+
+  /** Neighbours that eager-push `topic` to us and receive our eager pushes (empty when unsubscribed). */
+  eagerPeers (topic: string): PeerId[] {
+    return [...(this.topics.get(topic)?.eager ?? [])].map((c) => c.remotePeer)
+  }
+
+  lazyPeers (topic: string): PeerId[] {
+    return [...(this.topics.get(topic)?.lazy ?? [])].map((c) => c.remotePeer)
+  }
+
+  /** Sizes of the bounded memories, for tests and metrics. */
+  stats (): { readonly seen: number, readonly cached: number, readonly missing: number, readonly verifying: number } {
+    return { seen: this.seen.size, cached: this.cache.size, missing: this.missing.size, verifying: this.verifying.size }
+  }
+
+  private readonly onNeighbourUp = ({ connection }: { readonly connection: Connection }): void => {
+    if (!this.remoteTopics.has(connection)) this.remoteTopics.set(connection, new Set())
+    const remote = this.remoteTopics.get(connection) as Set<string>
+    for (const [topic, state] of this.topics) {
+      if (remote.has(topic)) this.addTopicPeer(topic, state, connection)
+      this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
+    }
+  }
+
+  private readonly onNeighbourDown = ({ connection }: { readonly connection: Connection }): void => {
+    this.remoteTopics.delete(connection)
+    for (const state of this.topics.values()) { state.eager.delete(connection); state.lazy.delete(connection) }
+    this.pendingIHave.delete(connection)
+    this.buckets.delete(connection)
+    for (const missing of this.missing.values()) {
+      const at = missing.announcers.indexOf(connection)
+      if (at >= 0) missing.announcers.splice(at, 1)
+    }
+    this.cache.forget(connection)
+  }
+
+  private isNeighbour (connection: Connection): boolean {
+    return this.neighbours.get(connection.remotePeer) === connection
+  }
+
+  /** A subscribed neighbour joins the topic's mesh: eager while there is room (and always when flooding). */
+  private addTopicPeer (topic: string, state: TopicState, connection: Connection): void {
+    if (state.eager.has(connection) || state.lazy.has(connection) || !this.isNeighbour(connection)) return
+    if (!this.tuning.eagerPruning || state.eager.size < this.tuning.maxEager) state.eager.add(connection)
+    else state.lazy.add(connection)
+    // Catch-up: whatever we still hold that it has not shown it has (after a partition or a reconnect).
+    if (this.tuning.lazyRepair) {
+      for (const entry of this.cache.ofTopic(topic)) this.announce(entry, connection)
+    }
+  }
+
+  private onEnvelopeFrame (frame: Frame, connection: Connection): void {
+    if (!this.running || !this.admit(connection, 1)) return
+    if (frame.payload.length > this.tuning.maxMessageBytes) { this.drop(connection, 'oversized'); return }
+    let envelope: Envelope
+    try {
+      envelope = decodeEnvelope(frame.payload.slice()) // a copy: the cache keeps views into it
+    } catch (error) {
+      this.drop(connection, 'malformed', error)
+      return
+    }
+    if (envelope.destination.kind !== 'topic') { this.drop(connection, 'not-topic'); return }
+    this.receiveEnvelope(envelope, connection)
+  }
+
+  private async verifyThenAccept (envelope: Envelope, connection: Connection, key: string): Promise<void> {
+    let valid: boolean
+    try {
+      valid = await this.clock.settle(defaultVerify(envelope))
+    } catch {
+      valid = false
+    }
+    this.verifying.delete(key)
+    if (!this.running) return
+    // A forged copy must not shadow the real one: its id stays unseen, so a later copy or a pull still gets through.
+    if (!valid) { this.drop(connection, 'bad-signature'); return }
+    const state = this.topics.get((envelope.destination as { topic: string }).topic)
+    if (state === undefined || this.seen.has(key)) return
+    this.accept(envelope, connection, key, state, null)
+  }
+
+  /** A new, verified message: remember it, hand it to the subscriber, push it on, announce it. */
+  private accept (envelope: Envelope, from: Connection | null, key: string, state: TopicState, ownBytes: Uint8Array | null): void {
+    const now = this.clock.now()
+    const topic = (envelope.destination as { topic: string }).topic
+    this.seen.add(key, now)
+    this.missing.delete(key)
+    if (from !== null) {
+      const verdict = this.deliver(state, envelope, from, topic)
+      if (verdict === 'reject') { this.drop(from, 'rejected'); return }
+      if (verdict === 'ignore') return
+    }
+    // Our own message goes out as authored; a received one one hop further, unless its TTL is spent.
+    const outbound = from === null ? envelope : nextHop(envelope)
+    const bytes = outbound === null ? null : (ownBytes ?? encodeEnvelope(outbound))
+    const entry = this.cache.put(key, topic, envelope, bytes?.length ?? envelope.payload.length, now)
+    entry.outbound = bytes
+    if (from !== null) entry.knownBy.add(from)
+    if (bytes === null) return
+    for (const connection of state.eager) {
+      if (connection === from || connection.remotePeer === envelope.source) { entry.knownBy.add(connection); continue }
+      this.sendEnvelope(connection, bytes, entry)
+    }
+    if (!this.tuning.lazyRepair) return
+    for (const connection of state.lazy) {
+      if (connection.remotePeer === envelope.source) { entry.knownBy.add(connection); continue }
+      this.announce(entry, connection)
+    }
+  }
+
+  private deliver (state: TopicState, envelope: Envelope, from: Connection, topic: string): GossipVerdict {
+    const message: GossipMessage = {
+      id: envelope.id,
+      topic,
+      source: envelope.source,
+      payloadType: envelope.payloadType,
+      payload: envelope.payload,
+      hops: envelope.hops,
+      from: from.remotePeer,
+      envelope
+    }
+    try {
+      const verdict = state.handler(message)
+      return verdict === 'ignore' || verdict === 'reject' ? verdict : 'accept'
+    } catch (error) {
+      // Our subscriber's bug, not the sender's: keep spreading the message, and say so.
+      this.gossipMetrics.handlerErrors.inc()
+      this.logger.warn('gossip subscriber threw', { topic, error })
+      return 'accept'
+    }
+  }
+
+  private sendEnvelope (connection: Connection, bytes: Uint8Array, entry: CachedMessage): void {
+    if (connection.send(Tag.Envelope, bytes)) {
+      this.gossipMetrics.sent.inc({ kind: 'eager' })
+      if (this.tuning.trustLinkDelivery) entry.knownBy.add(connection)
+    }
+  }
+
+  /** Queue `entry`'s id for an IHAVE to `connection`, unless it has it or has been told often enough. */
+  private announce (entry: CachedMessage, connection: Connection): void {
+    if (entry.outbound === null || entry.knownBy.has(connection)) return
+    if (this.tuning.trustLinkDelivery) {
+      entry.knownBy.add(connection)
+    } else {
+      const times = entry.announced.get(connection) ?? 0
+      // Re-announce with exponential spacing (0, 1, 3, 7, ... heartbeats): cheap, yet it outlasts a partition.
+      if (times >= this.tuning.announceRounds) return
+      if (times > 0 && this.clock.now() - entry.firstSeen < this.tuning.heartbeatMs * (2 ** times - 1)) return
+      entry.announced.set(connection, times + 1)
+    }
+    let byTopic = this.pendingIHave.get(connection)
+    if (byTopic === undefined) this.pendingIHave.set(connection, byTopic = new Map())
+    let ids = byTopic.get(entry.topic)
+    if (ids === undefined) byTopic.set(entry.topic, ids = [])
+    ids.push(entry.envelope.id)
+    this.flushTimer ??= this.clock.setTimeout(() => { this.flushIHave() }, this.tuning.ihaveDelayMs)
+  }
+
+  private flushIHave (): void {
+    this.flushTimer = null
+    for (const [connection, byTopic] of this.pendingIHave) {
+      for (const [topic, ids] of byTopic) {
+        this.gossipMetrics.idsAnnounced.inc({}, ids.length)
+        this.sendControl(connection, Tag.GossipIHave, topic, 0, ids)
+      }
+    }
+    this.pendingIHave.clear()
+  }
+
+  private onIHave (frame: Frame, connection: Connection): void {
+    if (!this.running || !this.admit(connection, 1)) return
+    let control
+    try {
+      control = decodeIHave(frame.payload)
+    } catch (error) {
+      this.drop(connection, 'malformed', error)
+      return
+    }
+    if (!this.admit(connection, control.ids.length / 64)) return
+    const { topic, flags, ids } = control
+    let remote = this.remoteTopics.get(connection)
+    if (remote === undefined) this.remoteTopics.set(connection, remote = new Set())
+    const state = this.topics.get(topic)
+    if ((flags & IHaveFlag.Unsubscribe) !== 0) {
+      remote.delete(topic)
+      state?.eager.delete(connection)
+      state?.lazy.delete(connection)
+      return
+    }
+    if ((flags & IHaveFlag.Subscribe) !== 0) {
+      remote.add(topic)
+      if (state !== undefined) this.addTopicPeer(topic, state, connection)
+    }
+    if (state === undefined) return
+    if ((flags & IHaveFlag.Prune) !== 0 && state.eager.delete(connection)) state.lazy.add(connection)
+    if (!this.tuning.lazyRepair) return
+    for (const id of ids) {
+      const key = idKey(id)
+      const entry = this.cache.get(key)
+      if (entry !== undefined) { entry.knownBy.add(connection); continue }
+      if (this.seen.has(key) || this.verifying.has(key)) continue
+      this.noteMissing(key, id, topic, connection)
+    }
+  }
+
+  private noteMissing (key: string, id: Uint8Array, topic: string, connection: Connection): void {
+    const known = this.missing.get(key)
+    if (known !== undefined) {
+      if (!known.announcers.includes(connection)) known.announcers.push(connection)
+      return
+    }
+    if (this.missing.size >= this.tuning.maxMissing) { this.drop(connection, 'missing-full'); return }
+    this.missing.set(key, { key, id: id.slice(), topic, announcers: [connection], deadline: this.clock.now() + this.tuning.graftTimeoutMs, attempts: 0 })
+    this.missingTimer ??= this.clock.setTimeout(() => { this.pullMissing() }, this.tuning.graftTimeoutMs)
+  }
+
+  /** Pull what was announced but has not arrived: IWANT (with GRAFT, so the tree heals) to the next announcer. */
+  private pullMissing (): void {
+    this.missingTimer = null
+    const now = this.clock.now()
+    const requests = new Map<Connection, Map<string, Uint8Array[]>>()
+    let next = Infinity
+    for (const missing of this.missing.values()) {
+      if (missing.deadline > now) { next = Math.min(next, missing.deadline); continue }
+      const announcers = missing.announcers.filter((c) => c.state === 'open')
+      if (announcers.length === 0 || missing.attempts >= this.tuning.maxPullAttempts) {
+        this.missing.delete(missing.key)
+        if (announcers.length > 0) this.gossipMetrics.drops.inc({ reason: 'pull-gave-up' })
+        continue
+      }
+      const connection = announcers[missing.attempts % announcers.length] as Connection
+      missing.attempts++
+      // A retry waits longer: the first wait covered the eager path, a retry the pull's round trip.
+      missing.deadline = now + this.tuning.graftTimeoutMs * (1 + missing.attempts)
+      next = Math.min(next, missing.deadline)
+      let byTopic = requests.get(connection)
+      if (byTopic === undefined) requests.set(connection, byTopic = new Map())
+      let ids = byTopic.get(missing.topic)
+      if (ids === undefined) byTopic.set(missing.topic, ids = [])
+      ids.push(missing.id)
+    }
+    const flags = this.tuning.eagerPruning ? IWantFlag.Graft : 0
+    for (const [connection, byTopic] of requests) {
+      for (const [topic, ids] of byTopic) {
+        this.gossipMetrics.idsWanted.inc({}, ids.length)
+        if (flags !== 0) this.graft(topic, connection)
+        this.sendControl(connection, Tag.GossipIWant, topic, flags, ids)
+      }
+    }
+    if (next !== Infinity && this.running) this.missingTimer = this.clock.setTimeout(() => { this.pullMissing() }, Math.max(1, next - now))
+  }
+
+  private graft (topic: string, connection: Connection): void {
+    const state = this.topics.get(topic)
+    if (state === undefined || state.eager.has(connection) || !this.isNeighbour(connection)) return
+    state.lazy.delete(connection)
+    state.eager.add(connection)
+    this.gossipMetrics.grafts.inc()
+  }
+
+  private onIWant (frame: Frame, connection: Connection): void {
+    if (!this.running || !this.admit(connection, 1)) return
+    let control
+    try {
+      control = decodeIWant(frame.payload)
+    } catch (error) {
+      this.drop(connection, 'malformed', error)
+      return
+    }
+    // Each answered id costs us a message: charge for them, so a pull cannot be an amplifier.
+    if (!this.admit(connection, control.ids.length / 4)) return
+    if ((control.flags & IWantFlag.Graft) !== 0 && this.topics.has(control.topic)) {
+      this.remoteTopics.get(connection)?.add(control.topic)
+      this.graft(control.topic, connection)
+    }
+    for (const id of control.ids) {
+      const entry = this.cache.get(idKey(id))
+      if (entry === undefined || entry.topic !== control.topic || entry.outbound === null) continue
+      if (connection.send(Tag.Envelope, entry.outbound)) {
+        this.gossipMetrics.sent.inc({ kind: 'pulled' })
+        entry.knownBy.add(connection)
+      }
+    }
+  }
+
+  private onHeartbeat (): void {
+    const now = this.clock.now()
+    this.seen.expire(now)
+    this.cache.expire(now)
+    if (!this.tuning.lazyRepair || this.tuning.trustLinkDelivery) return
+    // Lossy links: keep announcing to every topic neighbour that has not shown it has a message.
+    for (const [topic, state] of this.topics) {
+      for (const entry of this.cache.ofTopic(topic)) {
+        for (const connection of state.eager) if (connection.remotePeer !== entry.envelope.source) this.announce(entry, connection)
+        for (const connection of state.lazy) if (connection.remotePeer !== entry.envelope.source) this.announce(entry, connection)
+      }
+    }
+  }
+
+  private sendControl (connection: Connection, tag: number, topic: string, flags: number, ids: readonly Uint8Array[]): void {
+    for (let at = 0; at === 0 || at < ids.length; at += MAX_GOSSIP_IDS) {
+      connection.send(tag, encodeGossipControl({ topic, flags, ids: ids.slice(at, at + MAX_GOSSIP_IDS) }))
+    }
+  }
+
+  /** Token bucket per connection; over the limit the frame is dropped and the sender penalised. */
+  private admit (connection: Connection, cost: number): boolean {
+    const now = this.clock.now()
+    let bucket = this.buckets.get(connection)
+    if (bucket === undefined) this.buckets.set(connection, bucket = { tokens: this.tuning.rateBurst, at: now })
+    bucket.tokens = Math.min(this.tuning.rateBurst, bucket.tokens + (now - bucket.at) * this.tuning.ratePerSecond / 1000)
+    bucket.at = now
+    if (bucket.tokens < cost) { this.drop(connection, 'rate-limited'); return false }
+    bucket.tokens -= cost
+    return true
+  }
+
+  private drop (connection: Connection, reason: GossipDropReason, error?: unknown): void {
+    this.gossipMetrics.drops.inc({ reason })
+    this.logger.debug('gossip dropped a frame', { reason, remotePeer: connection.remotePeer, error })
+    const weight = GOSSIP_PENALTIES[reason]
+    if (weight === 0) return
+    const peer = connection.remotePeer
+    const score = (this.scores.get(peer) ?? 0) + weight
+    this.scores.set(peer, score)
+    try {
+      this.emit('penalty', [{ peer, reason, score }])
+    } catch (listenerError) {
+      this.logger.warn('gossip penalty listener threw', { error: listenerError })
+    }
+  }
+}

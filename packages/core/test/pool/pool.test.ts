@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import type { PeerId } from '@ymesh/protocol'
+import { SimRng } from '@ymesh/sim'
+import {
+  acceptIncoming, backoffDelay, InvalidOptionsError, planDials, planPrunes, resolvePoolOptions, type Candidate,
+  type ConnectionQuality
+} from '@ymesh/core'
+
+const p = (n: number): PeerId => `peer${n}` as PeerId
+const candidate = (n: number, extra: Partial<Candidate> = {}): Candidate => ({ peer: p(n), ymesh: true, failures: 0, notBefore: 0, ...extra })
+const quality = (rttMs: number | null, loss = 0): ConnectionQuality =>
+  ({ rttMs, loss, bytesIn: 0, bytesOut: 0, bytesInPerSecond: 0, bytesOutPerSecond: 0, queuedBytes: 0, openedAt: 0, lastReceivedAt: 0 })
+
+describe('pool options', () => {
+  it('defaults to 4/6/8 with k = 3 and raises low and target to the redundancy', () => {
+    expect(resolvePoolOptions().degree).toEqual({ low: 4, target: 6, high: 8 })
+    expect(resolvePoolOptions({ redundancy: 7 }).degree).toEqual({ low: 7, target: 7, high: 8 })
+  })
+
+  it('refuses limits that cannot work', () => {
+    expect(() => resolvePoolOptions({ degree: { target: 9, high: 8 } })).toThrow(InvalidOptionsError)
+    expect(() => resolvePoolOptions({ maxConnections: 4 })).toThrow(/maxConnections/)
+    expect(() => resolvePoolOptions({ redundancy: 0 })).toThrow(/redundancy/)
+    expect(() => resolvePoolOptions({ connectTimeoutMs: -1 })).toThrow(/connectTimeoutMs/)
+  })
+})
+
+describe('pool decisions', () => {
+  const rng = new SimRng(1)
+
+  it('dials up to the target, skipping busy peers and those in backoff', () => {
+    const o = resolvePoolOptions()
+    const candidates = [candidate(1), candidate(2, { notBefore: 500 }), candidate(3), candidate(4), candidate(5), candidate(6)]
+    const plan = planDials(o, { candidates, busy: new Set([p(3)]), degree: 3, total: 3, now: 100 }, rng)
+    expect(plan).toHaveLength(3)
+    expect(plan).not.toContain(p(2))
+    expect(plan).not.toContain(p(3))
+    expect(planDials(o, { candidates, busy: new Set(), degree: 6, total: 6, now: 100 }, rng)).toEqual([])
+  })
+
+  it('always dials anchors, and never beyond maxConnections', () => {
+    const o = resolvePoolOptions({ anchors: [p(9)], maxConnections: 10 })
+    const candidates = [candidate(1), candidate(9)]
+    expect(planDials(o, { candidates, busy: new Set(), degree: 8, total: 8, now: 0 }, rng)).toEqual([p(9)])
+    expect(planDials(o, { candidates, busy: new Set(), degree: 2, total: 10, now: 0 }, rng)).toEqual([])
+  })
+
+  it('accepts incoming while a shared room is below high, anchors always', () => {
+    const o = resolvePoolOptions({ anchors: [p(9)], maxConnections: 20 })
+    expect(acceptIncoming(o, p(1), [7], 7)).toBe(true)
+    expect(acceptIncoming(o, p(1), [8], 8)).toBe(false)
+    expect(acceptIncoming(o, p(1), [8, 3], 11)).toBe(true)
+    expect(acceptIncoming(o, p(1), [3], 20)).toBe(false)
+    expect(acceptIncoming(o, p(9), [8], 20)).toBe(true)
+  })
+
+  it('prunes the worst connections of a room over high, down to high, never anchors or below low', () => {
+    const o = resolvePoolOptions({ anchors: [p(0)] })
+    const conns = Array.from({ length: 10 }, (_, i) => ({ peer: p(i), quality: quality(i === 0 ? 900 : 10 * i), rooms: ['r'] }))
+    const out = planPrunes(o, conns, new Map([['r', 10]]), 10)
+    expect(out).toEqual([p(9), p(8)]) // highest RTT first; the anchor (worst RTT) is kept
+    // A connection that also serves a room at low is kept.
+    const shared = [{ peer: p(1), quality: quality(999, 0.5), rooms: ['r', 'small'] }, { peer: p(2), quality: quality(5), rooms: ['r'] }]
+    expect(planPrunes(o, shared, new Map([['r', 9], ['small', 4]]), 9)).toEqual([p(2)])
+  })
+
+  it('prunes to maxConnections across rooms', () => {
+    const o = resolvePoolOptions({ maxConnections: 8, degree: { low: 1, target: 2, high: 8 }, redundancy: 1 })
+    const conns = Array.from({ length: 10 }, (_, i) => ({ peer: p(i), quality: quality(i), rooms: [`room${i % 2}`] }))
+    expect(planPrunes(o, conns, new Map([['room0', 5], ['room1', 5]]), 10)).toHaveLength(2)
+  })
+
+  it('backs off exponentially with jitter, capped', () => {
+    const o = resolvePoolOptions({ backoffMinMs: 100, backoffMaxMs: 1_000 })
+    const d1 = backoffDelay(o, 1, rng)
+    const d3 = backoffDelay(o, 3, rng)
+    const d20 = backoffDelay(o, 20, rng)
+    expect(d1).toBeGreaterThanOrEqual(50); expect(d1).toBeLessThan(150)
+    expect(d3).toBeGreaterThanOrEqual(200); expect(d3).toBeLessThan(600)
+    expect(d20).toBeLessThan(1_500)
+  })
+})
