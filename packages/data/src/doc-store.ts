@@ -59,6 +59,8 @@ export interface DocSource {
   open: (docId: string) => Promise<Y.Doc>
   /** Drop a loaded document from memory (its updates stay stored). */
   release?: (docId: string) => void
+  /** Store an open document as one update instead of the many it was written as. */
+  compact?: (docId: string) => Promise<void>
 }
 
 export interface ReplicaEvents {
@@ -77,6 +79,9 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocSource {
   readonly store: DocStore
   private readonly docs = new Map<string, Promise<Y.Doc>>()
   private readonly pending = new Set<Promise<void>>()
+  // Store writes of one document run in the order they were issued: a compaction must not
+  // overtake (and then overwrite) an update written before it, nor be overtaken by a later one.
+  private readonly writes = new Map<string, Promise<void>>()
 
   constructor (store: DocStore = new MemoryDocStore()) {
     super()
@@ -100,11 +105,33 @@ export class Replica extends ObservableV2<ReplicaEvents> implements DocSource {
     }
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === LOAD_ORIGIN) return
-      const p = this.store.append(docId, update).finally(() => this.pending.delete(p))
-      this.pending.add(p)
+      this.write(docId, () => this.store.append(docId, update))
     })
     this.emit('doc-opened', [{ docId, doc }])
     return doc
+  }
+
+  private write (docId: string, op: () => Promise<void>): Promise<void> {
+    const previous = this.writes.get(docId)
+    const p: Promise<void> = (previous === undefined ? op() : previous.then(op, op)).finally(() => {
+      this.pending.delete(p)
+      if (this.writes.get(docId) === p) this.writes.delete(docId)
+    })
+    this.writes.set(docId, p)
+    this.pending.add(p)
+    return p
+  }
+
+  /**
+   * Replaces the stored updates of an open document by its current state as one update
+   * (loading one update is much faster than replaying thousands). No-op if it is not open.
+   */
+  async compact (docId: string): Promise<void> {
+    const doc = this.docs.get(docId)
+    if (doc === undefined) return
+    const d = await doc
+    // The state is taken when the write runs, after every earlier update was stored.
+    await this.write(docId, () => this.store.compact(docId, Y.encodeStateAsUpdate(d)))
   }
 
   /** Ids of documents this replica has open now. */

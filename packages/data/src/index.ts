@@ -3,8 +3,10 @@ export {
 } from './errors.js'
 export { MemoryDocStore, Replica } from './doc-store.js'
 export type { DocStore, DocSource, ReplicaEvents } from './doc-store.js'
-export { createEntry, decodeEntry, tryDecodeEntry, EntryVerifier, ENTRY_VERSION, MAX_DEPS, MAX_BODY_BYTES } from './signed-entry.js'
-export type { Entry, EntryId, EntryDraft } from './signed-entry.js'
+export {
+  createEntry, signEntries, decodeEntry, tryDecodeEntry, EntryVerifier, ENTRY_VERSION, BATCHED_ENTRY_VERSION, BATCH_KIND, MAX_BATCH, MAX_DEPS, MAX_BODY_BYTES
+} from './signed-entry.js'
+export type { Entry, EntryId, EntryDraft, BatchLookup } from './signed-entry.js'
 export { buildCausalGraph } from './causal-graph.js'
 export type { CausalGraph } from './causal-graph.js'
 export { ROLE_RANK, RoomOpKind, encodeRoomOp, decodeRoomOp } from './room-ops.js'

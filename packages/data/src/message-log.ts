@@ -4,19 +4,22 @@
  *   log/<conversation>/index   Y.Map 'segments' (segment number → true), Y.Array 'keys'
  *   log/<conversation>/seg/<k> Y.Array 'entries' (signed entries), Y.Array 'receipts'
  *
+ *   (and Y.Array 'batches': the batch entries that sign bursts of entries, see signed-entry.ts)
+ *
  * Total order: (segment number, position in the segment's Y.Array). It respects causality:
  * a writer appends to the newest segment it knows, so whatever it had seen is in that
  * segment or an older one; inside one segment, Yjs places an insert after every item its
  * author had integrated (YATA), and orders concurrent inserts identically on every replica.
  * Segments are full at `segmentSize` entries; concurrent writers may overfill one a little.
+ * A writer that fills a segment compacts its stored form to one update (fast to load).
  */
 import type * as Y from 'yjs'
 import type { PeerId } from '@ymesh/protocol'
 import type { DocSource } from './doc-store.js'
 import type { ModelOptions } from './room-registry.js'
-import { createEntry, tryDecodeEntry, EntryVerifier } from './signed-entry.js'
-import type { Entry, EntryId } from './signed-entry.js'
-import { bodyKind, decodeMessageBody, encodeMessageBody } from './message-body.js'
+import { tryDecodeEntry, peekEntryId, EntryVerifier, signEntries, newEntryIdBytes, entryIdFromBytes, MAX_BATCH } from './signed-entry.js'
+import type { BatchLookup, Entry, EntryDraft, EntryId } from './signed-entry.js'
+import { bodyKind, decodeMessageBody, encodeMessageBody, MessageKind } from './message-body.js'
 import type { MessageBody } from './message-body.js'
 import { ClosedError, InvalidDataArgumentError } from './errors.js'
 import { orderMessages } from './message-view.js'
@@ -49,6 +52,8 @@ export interface SendOptions {
   readonly attachments?: readonly string[]
 }
 
+interface Queued { readonly id: Uint8Array, readonly draft: EntryDraft, readonly body: MessageBody }
+
 export const logDomain = (conversationId: string): string => `ymesh/data/log/v1/${conversationId}`
 export const indexDocId = (conversationId: string): string => `log/${conversationId}/index`
 export const segmentDocId = (conversationId: string, k: number): string => `log/${conversationId}/seg/${k}`
@@ -65,7 +70,7 @@ export class MessageLog {
   private readonly plaintext = new WeakMap<Uint8Array, Promise<MessageBody | null>>()
   /** Where each message id was seen: segment number (for replies across segments). */
   private readonly segmentOf = new Map<EntryId, number>()
-  private queue: Entry[] = []
+  private queue: Queued[] = []
   private flushScheduled = false
   private closed = false
 
@@ -147,24 +152,23 @@ export class MessageLog {
     return doc.getArray<Uint8Array>('entries')
   }
 
-  /** Signs (and seals) `body` and appends it; resolves to the entry's id once it is in the document. */
+  /** Seals `body`, signs it (with the other entries of its burst) and appends it; resolves to its id once it is in the document. */
   async append (body: MessageBody): Promise<EntryId> {
     this.requireIndex()
     const plain = encodeMessageBody(body)
     const sealed = this.opts.cipher !== undefined ? await this.opts.cipher.seal(plain) : plain
     const deps = this.opts.depsForSend !== undefined ? await this.opts.depsForSend() : []
-    const entry = await createEntry(this.opts.identity, this.domain, { kind: bodyKind(body), time: (this.opts.now ?? Date.now)(), deps, body: sealed }, this.opts.random)
-    this.plaintext.set(entry.bytes, Promise.resolve(body))
-    this.verifier.seed(entry.bytes)
-    await this.enqueue(entry)
-    return entry.id
+    const id = newEntryIdBytes(this.opts.random)
+    await this.enqueue({ id, draft: { kind: bodyKind(body), time: (this.opts.now ?? Date.now)(), deps, body: sealed }, body })
+    return entryIdFromBytes(id)
   }
 
-  // Group commit: entries signed in the same turn go into one transaction, so a burst of
-  // sends costs one Yjs update and one store write instead of one each.
+  // Group commit: entries queued in the same turn are signed together (one signature per
+  // batch) and go into one transaction, so a burst of sends costs one signature, one Yjs
+  // update and one store write instead of one each.
   private pendingFlush: Promise<void> | null = null
-  private enqueue (entry: Entry): Promise<void> {
-    this.queue.push(entry)
+  private enqueue (item: Queued): Promise<void> {
+    this.queue.push(item)
     if (!this.flushScheduled) {
       this.flushScheduled = true
       this.pendingFlush = new Promise<void>((resolve, reject) => {
@@ -176,16 +180,26 @@ export class MessageLog {
 
   private async flush (): Promise<void> {
     this.flushScheduled = false
-    const batch = this.queue
+    const queued = this.queue
     this.queue = []
     let i = 0
-    while (i < batch.length) {
+    while (i < queued.length) {
       const arr = await this.targetSegment()
       const room = Math.max(1, this.segmentSize - arr.length)
-      const part = batch.slice(i, i + room)
-      arr.doc?.transact(() => { arr.push(part.map((e) => e.bytes)) })
-      for (const e of part) this.segmentOf.set(e.id, this.writeSegment)
+      const part = queued.slice(i, i + Math.min(room, MAX_BATCH))
+      const { entries, batch } = await signEntries(this.opts.identity, this.domain, part, this.opts.random)
+      entries.forEach((e, j) => {
+        this.plaintext.set(e.bytes, Promise.resolve(part[j]!.body))
+        this.verifier.seed(e.bytes)
+        this.segmentOf.set(e.id, this.writeSegment)
+      })
+      const doc = arr.doc as Y.Doc
+      doc.transact(() => {
+        if (batch !== null) doc.getArray<Uint8Array>('batches').push([batch.bytes])
+        arr.push(entries.map((e) => e.bytes))
+      })
       i += part.length
+      if (arr.length >= this.segmentSize) await this.source.compact?.(segmentDocId(this.conversationId, this.writeSegment))
     }
   }
 
@@ -216,16 +230,44 @@ export class MessageLog {
     const doc = await this.segment(k)
     const out: Entry[] = []
     for (const bytes of doc.getArray<Uint8Array>('entries').toArray()) {
-      const e = tryDecodeEntry(bytes)
+      const e = this.decoded(bytes)
       if (e !== null) out.push(e)
     }
     return out
   }
 
+  private readonly decodedCache = new WeakMap<Uint8Array, Entry | null>()
+  private decoded (bytes: Uint8Array): Entry | null {
+    let e = this.decodedCache.get(bytes)
+    if (e === undefined) this.decodedCache.set(bytes, (e = tryDecodeEntry(bytes)))
+    return e
+  }
+
+  /** The batch entries segment `k` holds, by id (what its batched entries are verified against). */
+  async batchesOf (k: number): Promise<BatchLookup> {
+    const arr = (await this.segment(k)).getArray<Uint8Array>('batches')
+    const byId = new Map<EntryId, Entry[]>()
+    for (const bytes of arr.toArray()) {
+      const b = this.decoded(bytes)
+      if (b === null) continue
+      const list = byId.get(b.id)
+      if (list === undefined) byId.set(b.id, [b])
+      else list.push(b)
+    }
+    return (id) => byId.get(id)
+  }
+
+  /** Verifies one entry of segment `k` (batched entries against the segment's batches). */
+  async verifyEntry (entry: Entry, k: number): Promise<boolean> {
+    return await this.verifier.verify(entry, entry.batch === null ? undefined : await this.batchesOf(k))
+  }
+
   /**
    * The conversation as the user sees it: the last `last` messages (default: all), in the
    * total order, verified, decrypted, deduplicated, with edits, reactions and deletions
-   * applied. Loads segments from the newest back until it has enough.
+   * applied. Loads segments from the newest back until it has enough, and verifies and
+   * opens only the tail of entries that can affect what is shown (widened when some of
+   * it turns out invalid or hidden).
    */
   async view (options: ViewOptions = {}): Promise<LogView> {
     const segs = this.segments()
@@ -237,16 +279,61 @@ export class MessageLog {
       chosen.unshift(k)
       count += (await this.segment(k)).getArray('entries').length
     }
-    const perSegment: Array<{ segment: number, entries: Entry[] }> = []
-    for (const k of chosen) perSegment.push({ segment: k, entries: await this.entriesOf(k) })
+    const raw: Array<{ bytes: Uint8Array, segment: number }> = []
+    const lookups = new Map<number, BatchLookup>()
+    for (const k of chosen) {
+      for (const bytes of (await this.segment(k)).getArray<Uint8Array>('entries').toArray()) raw.push({ bytes, segment: k })
+      lookups.set(k, await this.batchesOf(k))
+    }
     const allow = this.opts.authorizer !== undefined ? await this.opts.authorizer() : () => true
-    const view = await orderMessages(perSegment, {
-      verify: (e) => this.verifier.verify(e),
-      open: (e) => this.bodyOf(e),
-      allow,
-      hide: options.hide,
-      oldestLoaded: chosen[0] ?? 0
-    })
+    const hide = options.hide
+    const verify = (e: Entry, segment: number): Promise<boolean> => this.verifier.verify(e, lookups.get(segment))
+    const run = async (start: number): Promise<LogView> => {
+      const perSegment: Array<{ segment: number, entries: Entry[] }> = []
+      for (let i = start; i < raw.length; i++) {
+        const { bytes, segment } = raw[i]!
+        const e = this.decoded(bytes)
+        if (e === null) continue
+        const last = perSegment[perSegment.length - 1]
+        if (last !== undefined && last.segment === segment) last.entries.push(e)
+        else perSegment.push({ segment, entries: [e] })
+      }
+      // Entries left out are only looked at (cheaply, by id) when the tail names one.
+      let ids: Map<EntryId, number[]> | null = null
+      const before = async (id: EntryId): Promise<boolean> => {
+        if (ids === null) {
+          ids = new Map()
+          for (let i = 0; i < start; i++) {
+            const peeked = peekEntryId(raw[i]!.bytes)
+            if (peeked !== null) ids.set(peeked, [...(ids.get(peeked) ?? []), i])
+          }
+        }
+        for (const i of ids.get(id) ?? []) {
+          const e = this.decoded(raw[i]!.bytes)
+          if (e === null || e.id !== id || !(await verify(e, raw[i]!.segment))) continue
+          const body = await this.bodyOf(e)
+          if (body !== null && allow(e, body) && hide?.(e.author) !== true) return true
+        }
+        return false
+      }
+      return await orderMessages(perSegment, { verify, open: (e) => this.bodyOf(e), allow, hide, oldestLoaded: chosen[0] ?? 0, before: start > 0 ? before : undefined })
+    }
+    // Start where the last `want` visible message entries begin; widen if too few survive.
+    let need = want
+    let view: LogView
+    for (;;) {
+      let start = 0
+      if (Number.isFinite(need)) {
+        let seen = 0
+        for (start = raw.length; start > 0 && seen < need;) {
+          const e = this.decoded(raw[--start]!.bytes)
+          if (e !== null && e.kind === MessageKind.message && hide?.(e.author) !== true) seen++
+        }
+      }
+      view = await run(start)
+      if (start === 0 || view.messages.length >= want) break
+      need = need * 2 + 16
+    }
     for (const m of view.messages) this.segmentOf.set(m.id, m.segment)
     if (options.last !== undefined && view.messages.length > options.last) {
       return { ...view, messages: view.messages.slice(view.messages.length - options.last) }

@@ -44,11 +44,17 @@ export interface LogView {
 }
 
 export interface OrderContext {
-  readonly verify: (e: Entry) => Promise<boolean>
+  readonly verify: (e: Entry, segment: number) => Promise<boolean>
   readonly open: (e: Entry) => Promise<MessageBody | null>
   readonly allow: (e: Entry, body: MessageBody) => boolean
   readonly hide?: ((author: PeerId) => boolean) | undefined
   readonly oldestLoaded: number
+  /**
+   * For a view of the tail: whether a valid entry with this id precedes the given entries.
+   * A reply to one is not held back, an edit of one changes nothing shown, and a copy of one
+   * is a duplicate. Asked only about ids the given entries name.
+   */
+  readonly before?: (id: EntryId) => Promise<boolean>
 }
 
 interface Mutable {
@@ -68,9 +74,23 @@ export const orderMessages = async (segments: ReadonlyArray<{ segment: number, e
   const flat: Array<{ entry: Entry, segment: number }> = []
   for (const s of segments) for (const entry of s.entries) flat.push({ entry, segment: s.segment })
   const [valid, bodies] = await Promise.all([
-    Promise.all(flat.map((f) => ctx.verify(f.entry))),
+    Promise.all(flat.map((f) => ctx.verify(f.entry, f.segment))),
     Promise.all(flat.map((f) => ctx.open(f.entry)))
   ])
+  const prior = new Set<EntryId>()
+  if (ctx.before !== undefined) {
+    const asked = new Set<EntryId>()
+    for (let i = 0; i < flat.length; i++) {
+      const body = bodies[i]
+      if (valid[i] !== true || body === null || body === undefined) continue
+      const refs = [flat[i]!.entry.id, body.type === 'message' ? body.replyTo?.id : body.target]
+      for (const ref of refs) {
+        if (ref === undefined || asked.has(ref)) continue
+        asked.add(ref)
+        if (await ctx.before(ref)) prior.add(ref)
+      }
+    }
+  }
   let ignored = 0
   const seen = new Set<EntryId>()
   const byId = new Map<EntryId, Mutable>()
@@ -80,14 +100,14 @@ export const orderMessages = async (segments: ReadonlyArray<{ segment: number, e
   const applyOne = (entry: Entry, body: MessageBody, segment: number): boolean => {
     if (body.type === 'message') {
       const r = body.replyTo
-      if (r !== null && !byId.has(r.id) && r.segment >= ctx.oldestLoaded) return false
+      if (r !== null && !byId.has(r.id) && r.segment >= ctx.oldestLoaded && !prior.has(r.id)) return false
       const m: Mutable = { id: entry.id, author: entry.author, time: entry.time, text: body.text, attachments: body.attachments, replyTo: r?.id ?? null, edited: false, deleted: false, reactions: new Map(), segment }
       byId.set(entry.id, m)
       list.push(m)
       return true
     }
     const target = byId.get(body.target)
-    if (target === undefined) return false
+    if (target === undefined) return prior.has(body.target)
     if (body.type === 'edit') {
       if (target.author === entry.author && !target.deleted) { target.text = body.text; target.edited = true }
     } else if (body.type === 'reaction') {
@@ -104,7 +124,7 @@ export const orderMessages = async (segments: ReadonlyArray<{ segment: number, e
   for (let i = 0; i < flat.length; i++) {
     const { entry, segment } = flat[i] as { entry: Entry, segment: number }
     const body = bodies[i]
-    if (valid[i] !== true || body === null || body === undefined || seen.has(entry.id) || !ctx.allow(entry, body) || ctx.hide?.(entry.author) === true) {
+    if (valid[i] !== true || body === null || body === undefined || seen.has(entry.id) || prior.has(entry.id) || !ctx.allow(entry, body) || ctx.hide?.(entry.author) === true) {
       ignored++
       continue
     }

@@ -85,7 +85,7 @@ describe('message log', () => {
     await other.send('elsewhere')
     const seg = (await ra.open(segmentDocId('c', 0))).getArray<Uint8Array>('entries')
     const forged = seg.get(0).slice()
-    forged[forged.length - 66] ^= 1
+    forged[forged.length - 66] = forged[forged.length - 66]! ^ 1
     seg.push([forged, (await ra.open(segmentDocId('d', 0))).getArray<Uint8Array>('entries').get(0)])
     const fresh = await new MessageLog({ source: ra, identity: a, conversationId: 'c' }).open()
     const v = await fresh.view()

@@ -52,7 +52,7 @@ describe('room registry', () => {
     // Forgery: flip a byte of a valid entry's body.
     await room.rename('real')
     const forged = room.ops.get(room.ops.length - 1).slice()
-    forged[forged.length - 70] ^= 1
+    forged[forged.length - 70] = forged[forged.length - 70]! ^ 1
     room.ops.push([forged])
     const st = await room.state()
     expect(st.name).toBe('real')
