@@ -95,6 +95,8 @@ interface Pending {
   readonly startedAt: number
   attempts: number
   hops: number | null
+  /** The neighbour the last attempt left through. */
+  via: PeerId | null
   timer: ReturnType<Clock['setTimeout']> | null
   readonly resolve: (report: DeliveryReport) => void
   readonly reject: (error: Error) => void
@@ -163,6 +165,21 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
       this.unregister.push(this.init.dispatcher.handle(Tag.Envelope, (frame, connection) => { this.receiveFrame(frame, connection) }))
     }
     if (this.options.routing) this.exchange.start()
+    const down = this.init.neighbours.on('neighbour-down', ({ connection }) => { this.retryVia(connection.remotePeer) })
+    this.unregister.push(() => { this.init.neighbours.off('neighbour-down', down) })
+  }
+
+  /**
+   * The neighbour an attempt left through went down: whatever it carried is lost, so retry
+   * now (on the route the table picks without it) instead of waiting for the ack timeout.
+   */
+  private retryVia (neighbour: PeerId): void {
+    for (const p of this.pending.values()) {
+      if (p.via !== neighbour || p.timer === null || p.attempts >= this.options.maxAttempts) continue
+      this.init.clock.clearTimeout(p.timer)
+      p.timer = null
+      void this.attempt(p)
+    }
   }
 
   stop (): void {
@@ -214,7 +231,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
     this.metrics.sent.inc()
     return await new Promise<DeliveryReport>((resolve, reject) => {
       const p: Pending = {
-        messageId, destination, payloadType, sealed, ttl, startedAt: clock.now(), attempts: 0, hops: null, timer: null, resolve, reject
+        messageId, destination, payloadType, sealed, ttl, startedAt: clock.now(), attempts: 0, hops: null, via: null, timer: null, resolve, reject
       }
       if (options.ack === true) {
         this.pending.set(messageId, p)
@@ -288,7 +305,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
   }
 
   /** Builds, signs and sends one envelope as its author; null when no next hop took it. */
-  private async emitEnvelope (destination: PeerId, payloadType: number, payload: Uint8Array, ttl: number): Promise<{ id: string, hops: number | null, bytes: number } | null> {
+  private async emitEnvelope (destination: PeerId, payloadType: number, payload: Uint8Array, ttl: number): Promise<{ id: string, hops: number | null, bytes: number, to: PeerId } | null> {
     const { clock, rng, identity } = this.init
     const unsigned = createEnvelope({ id: rng.bytes(MESSAGE_ID_SIZE), source: this.self, destination: { kind: 'peer', peer: destination }, payloadType, payload, ttl })
     const signature = await clock.settle(sign(identity, ENVELOPE_SIGNING_DOMAIN, envelopeSigningInput(unsigned)))
@@ -301,7 +318,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
     if (to === null || bytes === 0) return null
     const hops = to === destination ? 1 : this.table.route(destination)?.hops ?? null
     this.emit('message-sent', [{ id, destination, to, payloadType }])
-    return { id, hops, bytes }
+    return { id, hops, bytes, to }
   }
 
   private async attempt (p: Pending): Promise<void> {
@@ -310,6 +327,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
     if (p.attempts > 1) this.metrics.retries.inc()
     const sent = await this.emitEnvelope(p.destination, p.payloadType, p.sealed, p.ttl)
     if (!this.pending.has(p.messageId)) return
+    p.via = sent?.to ?? null
     if (sent !== null) {
       p.hops = sent.hops
       if (p.attempts === 1 && sent.hops !== null) this.metrics.pathHops.observe(sent.hops)

@@ -86,7 +86,7 @@ export const DEFAULT_ROUTER_OPTIONS: ResolvedRouterOptions = Object.freeze({
   deliveredTtlMs: 300_000,
   maxAttempts: 6,
   ackTimeoutMs: 2_000,
-  minAckTimeoutMs: 250,
+  minAckTimeoutMs: 500,
   maxAckTimeoutMs: 16_000,
   backoffFactor: 2
 })
