@@ -121,9 +121,26 @@ export class Room {
     return await this.submit({ type: 'add-member', target, role, shares })
   }
 
-  /** Joins a public room as a member (anyone not banned may). */
-  join (): Promise<EntryId> {
-    return this.submit({ type: 'add-member', target: this.opts.identity.peerId, role: 'member', shares: [] })
+  /**
+   * Joins a public room as a member (anyone not banned may). With the room's published
+   * secret (publicRooms()), the joiner seals it to itself, so it can read and write at once
+   * (if the key rotated since, an admin's shareKey() gives it the current one).
+   */
+  async join (options: { readonly secret?: Uint8Array } = {}): Promise<EntryId> {
+    const me = this.opts.identity.peerId
+    const shares = options.secret === undefined ? [] : [{ member: me, sealed: await sealTo(me, shareDomain(this.id), options.secret, { random: this.opts.random }) }]
+    return await this.submit({ type: 'add-member', target: me, role: 'member', shares })
+  }
+
+  /**
+   * Seals the current room secret to members that lack it (default: every member without a
+   * share of the current epoch, e.g. one added concurrently with a key rotation). Admins only.
+   */
+  async shareKey (members?: readonly PeerId[]): Promise<EntryId> {
+    const state = await this.state()
+    const targets = members ?? [...state.members.keys()].filter((m) => !state.shares.has(m))
+    const mine = await this.currentSecret()
+    return await this.submit({ type: 'share-key', shares: await this.sealToMembers(targets, mine.secret) })
   }
 
   /** Removes (or bans) `target` and rotates the room secret: the new one is sealed to every other member only. */

@@ -93,8 +93,14 @@ const authorize = (state: RoomState, entry: Entry, op: RoomOp): boolean => {
   }
 }
 
-/** The effect of an authorized op; total, so replaying effective ops never depends on order quirks. */
-const effect = (state: RoomState, entry: Entry, op: RoomOp): void => {
+/**
+ * The effect of an authorized op; total, so replaying effective ops never depends on order
+ * quirks. `pastEpoch` is the epoch in the op's causal past: a key share sealed then (by an
+ * add-member or share-key) is of that epoch's secret, so it counts only if the epoch is
+ * still current — a share made concurrently with a rotation would hand out the old key.
+ */
+const effect = (state: RoomState, entry: Entry, op: RoomOp, pastEpoch: EntryId | null): void => {
+  const current = pastEpoch === state.epoch
   switch (op.type) {
     case 'create':
       state.name = op.name
@@ -111,7 +117,7 @@ const effect = (state: RoomState, entry: Entry, op: RoomOp): void => {
     case 'add-member':
       if (state.banned.has(op.target)) return
       state.members.set(op.target, op.role)
-      for (const s of op.shares) if (s.member === op.target) state.shares.set(s.member, s.sealed)
+      if (current) for (const s of op.shares) if (s.member === op.target) state.shares.set(s.member, s.sealed)
       return
     case 'set-role': if (state.members.has(op.target)) state.members.set(op.target, op.role); return
     case 'remove':
@@ -122,7 +128,7 @@ const effect = (state: RoomState, entry: Entry, op: RoomOp): void => {
       return
     case 'unban': state.banned.delete(op.target); return
     case 'leave': state.members.delete(entry.author); state.shares.delete(entry.author); return
-    case 'share-key': for (const s of op.shares) if (state.members.has(s.member)) state.shares.set(s.member, s.sealed)
+    case 'share-key': if (current) for (const s of op.shares) if (state.members.has(s.member)) state.shares.set(s.member, s.sealed)
   }
 }
 
@@ -143,12 +149,13 @@ export const resolveRoom = (roomId: EntryId, verified: Iterable<Entry>): Resolve
   const voided = new Set<number>()
   let effective: boolean[] = []
   let roleBefore: (Role | undefined)[] = []
+  const pastEpoch: (EntryId | null)[] = new Array<EntryId | null>(n).fill(null)
 
   const stateBefore = (i: number, eff: readonly boolean[], running: RoomState): RoomState => {
     if (graph.ancestorCount(i) === i) return running
     const s = emptyState(roomId)
     for (let j = 0; j < i; j++) {
-      if (eff[j] === true && graph.isAncestor(j, i)) effect(s, graph.order[j] as Entry, ops[j] as RoomOp)
+      if (eff[j] === true && graph.isAncestor(j, i)) effect(s, graph.order[j] as Entry, ops[j] as RoomOp, pastEpoch[j] ?? null)
     }
     return s
   }
@@ -164,8 +171,9 @@ export const resolveRoom = (roomId: EntryId, verified: Iterable<Entry>): Resolve
       const s = stateBefore(i, effective, running)
       const target = 'target' in op ? op.target : undefined
       roleBefore[i] = target !== undefined ? s.members.get(target) : undefined
+      pastEpoch[i] = s.epoch
       if (!authorize(s, entry, op)) continue
-      effect(running, entry, op)
+      effect(running, entry, op, pastEpoch[i] ?? null)
       effective[i] = true
     }
     const before = voided.size
@@ -187,7 +195,7 @@ export const resolveRoom = (roomId: EntryId, verified: Iterable<Entry>): Resolve
   const ids = new Set<EntryId>()
   for (let i = 0; i < n; i++) {
     if (!effective[i]) continue
-    effect(state, graph.order[i] as Entry, ops[i] as RoomOp)
+    effect(state, graph.order[i] as Entry, ops[i] as RoomOp, pastEpoch[i] ?? null)
     ids.add((graph.order[i] as Entry).id)
   }
   const cache = new Map<string, RoomState>()
@@ -202,7 +210,7 @@ export const resolveRoom = (roomId: EntryId, verified: Iterable<Entry>): Resolve
       if (s === undefined) {
         const past = graph.pastOf(heads)
         s = emptyState(roomId)
-        for (let i = 0; i < n; i++) if (effective[i] && hasBit(past, i)) effect(s, graph.order[i] as Entry, ops[i] as RoomOp)
+        for (let i = 0; i < n; i++) if (effective[i] && hasBit(past, i)) effect(s, graph.order[i] as Entry, ops[i] as RoomOp, pastEpoch[i] ?? null)
         cache.set(key, s)
       }
       return s.members.get(peer) ?? null
