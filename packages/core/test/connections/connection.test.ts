@@ -120,7 +120,7 @@ describe('Connection', () => {
     const crashedAt = net.sim.now
     await net.sim.runUntil(() => closes.length > 0)
     expect(closes).toEqual(['timeout'])
-    expect(net.sim.now - crashedAt).toBeLessThanOrEqual(10_000)
+    expect(net.sim.now - crashedAt).toBeLessThanOrEqual(10_000 + 1e-6) // float noise of jittered virtual times
     expect(ca.quality.loss).toBeGreaterThan(0)
     expect(a.metrics.connectionsClosed.get({ reason: 'timeout' })).toBe(1)
   })
