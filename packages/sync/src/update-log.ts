@@ -24,6 +24,18 @@ export type LogPlacement =
 
 interface Slot { readonly update: SignedUpdate, readonly order: number }
 
+/** Index of the first slot whose seqEnd is above `seq` (slots are sorted and tile); one exists. */
+const firstEndingAfter = (slots: readonly Slot[], seq: number): number => {
+  let lo = 0
+  let hi = slots.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (slots[mid]!.update.seqEnd > seq) hi = mid
+    else lo = mid + 1
+  }
+  return lo
+}
+
 export class UpdateLog {
   private readonly clients = new Map<number, Slot[]>()
   private readonly unsignedEntries: Array<{ entry: UnsignedEntry, order: number }> = []
@@ -47,8 +59,8 @@ export class UpdateLog {
     const slots = this.clients.get(update.clientId) ?? []
     const next = this.next(update.clientId)
     if (update.seqStart > next) return { kind: 'gap', next }
-    const first = slots.findIndex((s) => s.update.seqEnd > update.seqStart)
-    if (first === -1) return { kind: 'append', replaced: [] }
+    if (update.seqStart === next) return { kind: 'append', replaced: [] }
+    const first = firstEndingAfter(slots, update.seqStart)
     const head = slots[first]!.update
     if (head.seqStart !== update.seqStart) {
       // Inside one entry: nothing new. Straddling a boundary: no honest author signs that.
@@ -74,7 +86,7 @@ export class UpdateLog {
     }
     let order = this.nextOrder++
     if (placement.replaced.length > 0) {
-      const from = slots.findIndex((s) => s.update === placement.replaced[0])
+      const from = firstEndingAfter(slots, update.seqStart)
       // Keep the position of the last replaced entry: everything it depended on precedes it.
       order = Math.max(...slots.slice(from, from + placement.replaced.length).map((s) => s.order))
       slots.splice(from, placement.replaced.length)
