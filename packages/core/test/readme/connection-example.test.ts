@@ -29,4 +29,5 @@ describe('README examples', () => {
   }
 
   it('the Connection example runs and prints what the README says', () => run('openConnection({'), 40_000)
+  it('the createPeer example runs over real WebRTC, exits on its own, and prints what the README says', () => run('createPeer({'), 40_000)
 })
