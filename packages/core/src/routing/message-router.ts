@@ -65,7 +65,7 @@ export interface RouterEvents {
   /** Test and debugging hook: every envelope this peer forwards for someone else. */
   'message-forwarded': (event: { readonly id: string, readonly source: PeerId, readonly destination: PeerId, readonly from: PeerId, readonly to: PeerId, readonly hops: number }) => void
   /** Every envelope this peer sends as author (each attempt, acks included). */
-  'message-sent': (event: { readonly id: string, readonly destination: PeerId, readonly to: PeerId, readonly payloadType: number }) => void
+  'message-sent': (event: { readonly id: string, readonly messageId: string | null, readonly destination: PeerId, readonly to: PeerId, readonly payloadType: number }) => void
   'message-delivered': (event: { readonly id: string, readonly message: RoutedMessage }) => void
   'message-dropped': (event: { readonly id: string | null, readonly reason: string, readonly from: PeerId | null }) => void
 }
@@ -238,7 +238,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
         void this.attempt(p)
         return
       }
-      void this.emitEnvelope(destination, payloadType, sealed, ttl).then((sent) => {
+      void this.emitEnvelope(destination, payloadType, sealed, ttl, messageId).then((sent) => {
         if (sent === null) reject(new DeliveryFailedError(this.running ? 'no-route' : 'stopped', destination, 1))
         else resolve({ messageId, acknowledged: false, attempts: 1, latencyMs: null, hops: sent.hops })
       })
@@ -305,7 +305,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
   }
 
   /** Builds, signs and sends one envelope as its author; null when no next hop took it. */
-  private async emitEnvelope (destination: PeerId, payloadType: number, payload: Uint8Array, ttl: number): Promise<{ id: string, hops: number | null, bytes: number, to: PeerId } | null> {
+  private async emitEnvelope (destination: PeerId, payloadType: number, payload: Uint8Array, ttl: number, messageId: string | null): Promise<{ id: string, hops: number | null, bytes: number, to: PeerId } | null> {
     const { clock, rng, identity } = this.init
     const unsigned = createEnvelope({ id: rng.bytes(MESSAGE_ID_SIZE), source: this.self, destination: { kind: 'peer', peer: destination }, payloadType, payload, ttl })
     const signature = await clock.settle(sign(identity, ENVELOPE_SIGNING_DOMAIN, envelopeSigningInput(unsigned)))
@@ -317,7 +317,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
     const bytes = to === null ? 0 : this.transmit(to, envelope)
     if (to === null || bytes === 0) return null
     const hops = to === destination ? 1 : this.table.route(destination)?.hops ?? null
-    this.emit('message-sent', [{ id, destination, to, payloadType }])
+    this.emit('message-sent', [{ id, messageId, destination, to, payloadType }])
     return { id, hops, bytes, to }
   }
 
@@ -325,7 +325,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
     if (!this.running || !this.pending.has(p.messageId)) return
     p.attempts++
     if (p.attempts > 1) this.metrics.retries.inc()
-    const sent = await this.emitEnvelope(p.destination, p.payloadType, p.sealed, p.ttl)
+    const sent = await this.emitEnvelope(p.destination, p.payloadType, p.sealed, p.ttl, p.messageId)
     if (!this.pending.has(p.messageId)) return
     p.via = sent?.to ?? null
     if (sent !== null) {
@@ -396,7 +396,7 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
 
   private async sendAck (destination: PeerId, messageId: Uint8Array): Promise<void> {
     const payload = encodeRouteAck(messageId)
-    const sent = await this.emitEnvelope(destination, Tag.RouteAck, payload, this.options.ttl)
+    const sent = await this.emitEnvelope(destination, Tag.RouteAck, payload, this.options.ttl, null)
     if (sent === null) this.metrics.drops.inc({ reason: 'ack-no-route' })
     else this.metrics.overheadBytes.inc({ kind: 'ack' }, sent.bytes)
   }
