@@ -108,4 +108,16 @@ describe('createPeer behaviour', () => {
     await mesh.net.sim.runUntil(() => a.connections.length === 1, { maxEvents: 1_000_000 })
     expect(a.connectionsIn('friends')).toHaveLength(1)
   })
+
+  it('stop() leaves no timer, link or signaling channel behind: the simulator runs dry', async () => {
+    mesh = await createMesh(testSeed())
+    const peers = [await mesh.add('a'), await mesh.add('b'), await mesh.add('c')]
+    for (const p of peers) await p.joinRoom('room')
+    await mesh.net.sim.runUntil(() => peers.every((p) => p.connections.length === 2), { maxEvents: 1_000_000 })
+    for (const p of peers) p.stop()
+    const result = await mesh.net.sim.run({ maxEvents: 100_000 })
+    expect(result.reason).toBe('idle')
+    expect(peers.flatMap((p) => p.connections)).toEqual([])
+    expect(mesh.net.peers.flatMap((id) => mesh!.net.transport(id).links)).toEqual([])
+  })
 })
