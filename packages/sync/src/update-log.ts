@@ -84,14 +84,14 @@ export class UpdateLog {
       slots = []
       this.clients.set(update.clientId, slots)
     }
-    let order = this.nextOrder++
-    if (placement.replaced.length > 0) {
-      const from = firstEndingAfter(slots, update.seqStart)
-      // Keep the position of the last replaced entry: everything it depended on precedes it.
-      order = Math.max(...slots.slice(from, from + placement.replaced.length).map((s) => s.order))
-      slots.splice(from, placement.replaced.length)
+    if (placement.replaced.length === 0) {
+      slots.push({ update, order: this.nextOrder++ })
+      return placement.replaced
     }
-    slots.push({ update, order })
+    const from = firstEndingAfter(slots, update.seqStart)
+    // Keep the position of the last replaced entry: everything it depended on precedes it.
+    const order = Math.max(...slots.slice(from, from + placement.replaced.length).map((s) => s.order))
+    slots.splice(from, placement.replaced.length, { update, order })
     return placement.replaced
   }
 
