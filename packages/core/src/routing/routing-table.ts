@@ -292,8 +292,9 @@ export class RoutingTableManager extends ObservableV2<RoutingTableEvents> {
     if (before === null && after === null) return
     if (before !== null && after !== null && before.nextHop === after.nextHop && before.seqno === after.seqno &&
       before.metric === after.metric && before.hops === after.hops) return
-    const significant = before === null || after === null || before.seqno !== after.seqno || before.hops !== after.hops ||
-      Math.abs(before.metric - after.metric) >= this.options.hopCost / 2
+    // A new next hop is significant: the old one was told "unreachable" (poisoned reverse) and must hear the truth.
+    const significant = before === null || after === null || before.nextHop !== after.nextHop || before.seqno !== after.seqno ||
+      before.hops !== after.hops || Math.abs(before.metric - after.metric) >= this.options.hopCost / 2
     this.emit('route-changed', [{ destination: state.destination, route: after, significant }])
   }
 
