@@ -45,7 +45,7 @@ describe('routing under churn', () => {
     const crashed = new Set<number>()
     const alive = (): number[] => peers.map((_, i) => i).filter((i) => !crashed.has(i))
     const settled: Array<Promise<unknown>> = []
-    let outcomes = { acked: 0, failed: 0 }
+    const outcomes = { acked: 0, failed: 0 }
     const end = net.sim.now + 60_000
     let nextChurn = net.sim.now
     while (net.sim.now < end) {
