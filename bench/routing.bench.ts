@@ -73,6 +73,7 @@ const shortest = (s: number, d: number): number => {
 }
 interface Outcome { s: number, d: number, ok: boolean, messageId: string | null, attempts: number }
 const outcomes: Outcome[] = []
+let settledCount = 0
 const ackBefore = overhead('ack')
 const trafficStart = net.sim.now
 for (let i = 0; i < MESSAGES; i++) {
@@ -85,11 +86,13 @@ for (let i = 0; i < MESSAGES; i++) {
     outcome.ok = true
     outcome.messageId = r.messageId
     outcome.attempts = r.attempts
-  }, () => {})
+    settledCount++
+  }, () => { settledCount++ })
   if (i % 10 === 9) await net.sim.advance(100)
   if (i % 500 === 499) log(`${i + 1} messages sent (wall ${((performance.now() - wall) / 1000).toFixed(1)} s)`)
 }
-await net.sim.advance(120_000) // every retry finishes or gives up
+// Until every send succeeded or gave up (retries included).
+await mesh.runUntil(() => settledCount === outcomes.length, 120_000)
 const trafficMinutes = (net.sim.now - trafficStart) / 60_000
 const ackPerPeerMinute = (overhead('ack') - ackBefore) / PEERS / trafficMinutes
 

@@ -122,7 +122,8 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
     this.metrics = createRoutingMetrics(init.metrics.registry)
     this.table = new RoutingTableManager({
       self: init.identity.peerId,
-      initialSeqno: init.rng.int(0x100000000),
+      // From 0, so seqnos stay one-byte varUints for long; a restarted peer learns its old seqno back (see RoutingTableManager).
+      initialSeqno: 0,
       maxRoutes: o.maxRoutes,
       switchHysteresis: o.switchHysteresis,
       requestIntervalMs: o.requestIntervalMs,

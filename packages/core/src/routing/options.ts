@@ -65,9 +65,9 @@ export type ResolvedRouterOptions = Required<RouterOptions>
 export const DEFAULT_ROUTER_OPTIONS: ResolvedRouterOptions = Object.freeze({
   routing: true,
   forwarding: true,
-  updateIntervalMs: 30_000,
-  routeExpiryMs: 105_000,
-  sourceGcMs: 180_000,
+  updateIntervalMs: 60_000,
+  routeExpiryMs: 210_000,
+  sourceGcMs: 360_000,
   triggeredDelayMs: 20,
   costIntervalMs: 2_000,
   costHysteresis: 0.2,
