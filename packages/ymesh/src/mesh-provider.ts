@@ -1,0 +1,524 @@
+/**
+ * MeshProvider: y-webrtc's WebrtcProvider API over the ymesh peer. Between ymesh peers every
+ * update and awareness state goes through @ymesh/sync (signed, verified, clientID-bound),
+ * documents are multiplexed on shared connections (doc-sync / doc-awareness frames), new
+ * updates are pushed once per neighbour (duplicates are never re-sent), and a periodic
+ * sync-request to one neighbour (anti-entropy) repairs whatever was lost. Stock y-webrtc
+ * peers in the room are served with y-webrtc's own messages. docs/mesh-provider.md has the
+ * design.
+ */
+import * as Y from 'yjs'
+import { Awareness, removeAwarenessStates } from 'y-protocols/awareness'
+import { ObservableV2 } from 'lib0/observable'
+import type { Clock, PeerId, Rng, Timer } from '@ymesh/protocol'
+import { deriveYWebrtcKey, generateIdentity, type Identity } from '@ymesh/crypto'
+import {
+  consoleLogger, createPeer, createSystemClock, createSystemRng, type Connection, type Logger, type MeshPeer, type SignalingSource,
+  type WebRtcTransportOptions
+} from '@ymesh/core'
+import {
+  AuthenticatedDoc, DocStore, RoomPolicy, SyncMessageType, decodeSignedAwareness, decodeSyncMessage, encodeSyncMessage, storeKeyFromIdentity,
+  type StorageError, type SyncStorage
+} from '@ymesh/sync'
+import { bridgeAwareness, rebindLocalClient } from './awareness-bridge.js'
+import { BcKind, BroadcastLink, type BcMessage } from './broadcast.js'
+import { DocRouter, type DocEndpoint } from './doc-router.js'
+import { encodeDocFrame, tagOfSyncMessage } from './doc-wire.js'
+import { InvalidProviderOptionsError } from './errors.js'
+import { StockPeers } from './stock-peers.js'
+
+/** y-webrtc's `peerOpts` (simple-peer options) map onto the WebRTC transport's. */
+export type MeshPeerOpts = Partial<Omit<WebRtcTransportOptions, 'localPeer'>>
+
+export interface MeshProviderOptions {
+  /** Signaling server URLs or a SignalingSource. Default none: nothing talks to a public server. */
+  readonly signaling?: readonly string[] | SignalingSource
+  /** y-webrtc's room password: signaling and BroadcastChannel traffic are encrypted with its key. */
+  readonly password?: string | null
+  /** Default `new Awareness(doc)`. */
+  readonly awareness?: Awareness
+  /** Most neighbours in this room (the pool's degree high). Default 8. */
+  readonly maxConns?: number
+  /** Accepted for y-webrtc compatibility; BroadcastChannel peers are deduplicated by the engine instead. */
+  readonly filterBcConns?: boolean
+  /** WebRTC options: iceServers, relayOnly, candidateFilter, rtc, ... */
+  readonly peerOpts?: MeshPeerOpts
+  /** A peer shared with other providers (pass its `identity` too); the provider then neither starts nor stops it. */
+  readonly peer?: MeshPeer
+  /** The shared peer's router, when several providers share `peer`: `new DocRouter(peer)`, passed to each. */
+  readonly router?: DocRouter
+  /** This peer's identity. Default: a fresh one (or required with `peer`). */
+  readonly identity?: Identity
+  /** Refuse stock y-webrtc peers and unsigned content. Default false. One-way: never switched off. */
+  readonly requireAuth?: boolean
+  /** Where the signed log persists: MemoryStorage, FileStorage (@ymesh/sync/node), ... Default none. */
+  readonly persistence?: SyncStorage | null
+  /** How often one neighbour is asked for what we miss (anti-entropy). 0 disables. Default 5 000 ms. */
+  readonly antiEntropyIntervalMs?: number
+  /** Same-browser tabs sync over a BroadcastChannel. Default true where BroadcastChannel exists. */
+  readonly broadcastChannel?: boolean
+  /** Hook for peer-assisted (hybrid) signaling (issue 7): accepted, not built yet. */
+  readonly hybridSignaling?: boolean
+  /** Local transactions within this window are signed once. Default 16 ms. */
+  readonly batchWindowMs?: number
+  readonly clock?: Clock
+  readonly rng?: Rng
+  readonly logger?: Logger
+}
+
+export interface MeshProviderPeersEvent {
+  readonly added: string[]
+  readonly removed: string[]
+  readonly webrtcPeers: string[]
+  readonly bcPeers: string[]
+}
+
+export interface MeshProviderEvents {
+  status: (event: { connected: boolean }) => void
+  synced: (event: { synced: boolean }) => void
+  peers: (event: MeshProviderPeersEvent) => void
+  /** The engine started: the doc's clientID is bound to `peerId`, stored content is loaded. */
+  ready: (event: { peerId: PeerId }) => void
+  /** Inbound content refused (nothing of it touched the document). */
+  drop: (event: { reason: string, from: string | null, detail: string }) => void
+  /** Storage failed (quota, corruption); the in-memory document is intact. */
+  'storage-error': (event: { error: StorageError }) => void
+}
+
+const TICK_MS = 1_000
+
+export class MeshProvider extends ObservableV2<MeshProviderEvents> {
+  readonly roomName: string
+  readonly doc: Y.Doc
+  readonly awareness: Awareness
+  readonly filterBcConns: boolean
+  readonly maxConns: number
+  readonly peerOpts: MeshPeerOpts
+  readonly requireAuth: boolean
+  /** Resolves once the engine runs (the 'ready' event). */
+  readonly whenReady: Promise<void>
+  shouldConnect = false
+  private readonly options: MeshProviderOptions
+  private readonly clock: Clock
+  private readonly rng: Rng
+  private readonly logger: Logger
+  private engine: AuthenticatedDoc | null = null
+  private peer: MeshPeer | null = null
+  private router: DocRouter | null = null
+  private ownsPeer = false
+  private unregister: (() => void) | null = null
+  private unbridge: (() => void) | null = null
+  private bc: BroadcastLink | null = null
+  private readonly bcPeers = new Set<string>()
+  private readonly neighbours = new Map<PeerId, { connection: Connection, synced: boolean }>()
+  private readonly stock: StockPeers
+  private readonly stockSynced = new WeakSet<Connection>()
+  private readonly awarenessEntries = new Map<number, Uint8Array>()
+  private syncedState = false
+  private isReady = false
+  private isConnected = false
+  private destroyed = false
+  private preStart: Uint8Array | null = null
+  private unsignedApplied = 0
+  private tick: Timer | null = null
+  private lastAntiEntropy = 0
+  private readonly endpoint: DocEndpoint
+  private readonly onDocUpdate = (update: Uint8Array): void => { this.stock.broadcastUpdate(update) }
+  private readonly onAppAwareness = ({ added, updated, removed }: { added: number[], updated: number[], removed: number[] }): void => {
+    this.stock.broadcastAwareness([...added, ...updated, ...removed])
+  }
+
+  constructor (roomName: string, doc: Y.Doc, options: MeshProviderOptions = {}) {
+    super()
+    if (typeof roomName !== 'string' || roomName.length === 0) throw new InvalidProviderOptionsError('MeshProvider needs a non-empty room name')
+    if (!(doc instanceof Y.Doc)) throw new InvalidProviderOptionsError('MeshProvider needs a Y.Doc as its second argument')
+    if (options.peer !== undefined && options.identity?.peerId !== options.peer.peerId) {
+      throw new InvalidProviderOptionsError('a shared `peer` needs its `identity` too (the engine signs with it): pass { peer, identity }')
+    }
+    if (options.router !== undefined && options.peer !== undefined && options.router.peer !== options.peer) {
+      throw new InvalidProviderOptionsError('`router` belongs to another peer than `peer`')
+    }
+    this.roomName = roomName
+    this.doc = doc
+    this.options = options
+    this.awareness = options.awareness ?? new Awareness(doc)
+    this.filterBcConns = options.filterBcConns ?? true
+    this.maxConns = options.maxConns ?? 8
+    this.peerOpts = options.peerOpts ?? {}
+    this.requireAuth = options.requireAuth === true
+    this.clock = options.clock ?? createSystemClock()
+    this.rng = options.rng ?? createSystemRng()
+    this.logger = options.logger ?? consoleLogger
+    this.stock = new StockPeers({
+      doc,
+      awareness: this.awareness,
+      applyUnsigned: (update, from) => { this.applyUnsigned(update, from) },
+      acceptsStockAwareness: (clientId) => this.acceptsStockAwareness(clientId),
+      synced: (connection) => { this.stockSynced.add(connection); this.checkSynced() },
+      malformed: (from, detail) => { this.emitSafe('drop', { reason: 'malformed', from, detail }) }
+    })
+    this.endpoint = {
+      docId: roomName,
+      topic: roomName,
+      docFrame: (message, connection) => { this.receiveFromMesh(message, connection.remotePeer, connection) },
+      stockFrame: (frame, connection) => { this.receiveFromStock(frame, connection) },
+      connectionOpen: (connection) => { this.connectionOpened(connection) },
+      connectionClose: (connection) => { this.connectionClosed(connection) }
+    }
+    this.destroy = this.destroy.bind(this)
+    doc.on('destroy', this.destroy)
+    this.whenReady = this.init()
+    this.whenReady.catch((err: unknown) => { this.logger.warn('MeshProvider could not start', { room: roomName, error: err }) })
+    this.connect()
+  }
+
+  get connected (): boolean {
+    return this.isReady && this.shouldConnect
+  }
+
+  get synced (): boolean {
+    return this.syncedState
+  }
+
+  /** The engine (signed log, authorship, stats); null before 'ready'. */
+  get authenticated (): AuthenticatedDoc | null {
+    return this.engine
+  }
+
+  /** The peer this provider uses; null before 'ready'. */
+  get meshPeer (): MeshPeer | null {
+    return this.peer
+  }
+
+  connect (): void {
+    if (this.destroyed) return
+    this.shouldConnect = true
+    if (this.isReady && !this.isConnected) this.open()
+  }
+
+  disconnect (): void {
+    this.shouldConnect = false
+    if (this.isConnected) this.close()
+  }
+
+  /** Disconnects, stops the engine (signing what is batched) and, if it owns it, the peer. */
+  override async destroy (): Promise<void> {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.disconnect()
+    this.doc.off('destroy', this.destroy)
+    await this.whenReady.catch(() => undefined)
+    if (this.isConnected) this.close()
+    this.unbridge?.()
+    this.unbridge = null
+    this.doc.off('update', this.onDocUpdate)
+    this.awareness.off('update', this.onAppAwareness)
+    await this.engine?.stop()
+    if (this.ownsPeer) this.peer?.stop()
+    super.destroy()
+  }
+
+  private async init (): Promise<void> {
+    const o = this.options
+    const identity = o.identity ?? await this.clock.settle(generateIdentity())
+    const key = typeof o.password === 'string' && o.password.length > 0 ? await this.clock.settle(deriveYWebrtcKey(o.password, this.roomName)) : null
+    const store = o.persistence === undefined || o.persistence === null
+      ? null
+      : new DocStore(o.persistence, this.roomName, await this.clock.settle(storeKeyFromIdentity(identity)))
+    if (this.destroyed) return
+    // Content made before the engine runs is under another clientID: it can only travel unsigned.
+    if (this.doc.store.clients.size > 0) this.preStart = Y.encodeStateAsUpdate(this.doc)
+    const engine = new AuthenticatedDoc({
+      doc: this.doc,
+      docId: this.roomName,
+      identity,
+      clock: this.clock,
+      rng: this.rng,
+      policy: new RoomPolicy({ requireAuth: this.requireAuth }),
+      store,
+      ...(o.batchWindowMs === undefined ? {} : { batchWindowMs: o.batchWindowMs })
+    })
+    this.engine = engine
+    engine.on('message', ({ message, to }) => { this.sendToMesh(message, to, null) })
+    engine.on('accepted', ({ bytes, from }) => {
+      if (from !== null && from !== ('local-store' as PeerId)) this.sendToMesh(encodeSyncMessage({ type: SyncMessageType.Update, update: bytes }), null, from)
+    })
+    engine.on('unauthenticated-applied', () => { this.unsignedApplied++ })
+    engine.on('drop', (e) => { this.emitSafe('drop', e) })
+    engine.on('storage-error', (e) => { this.emitSafe('storage-error', e) })
+    await engine.start()
+    if (this.destroyed) { await engine.stop(); return }
+    rebindLocalClient(this.awareness, this.doc.clientID)
+    this.unbridge = bridgeAwareness(this.awareness, engine.awareness)
+    this.doc.on('update', this.onDocUpdate)
+    this.awareness.on('update', this.onAppAwareness)
+    if (o.peer !== undefined) {
+      this.peer = o.peer
+    } else {
+      const high = Math.max(3, Math.floor(this.maxConns))
+      const target = Math.min(6, high)
+      const low = Math.min(4, target)
+      this.peer = createPeer({
+        identity,
+        signaling: o.signaling ?? [],
+        clock: this.clock,
+        rng: this.rng,
+        logger: this.logger,
+        webrtc: this.peerOpts,
+        pool: { degree: { low, target, high }, redundancy: Math.min(3, low), maxConnections: Math.max(64, high) },
+        acceptStockPeers: !this.requireAuth
+      })
+      this.ownsPeer = true
+    }
+    this.router = o.router ?? new DocRouter(this.peer)
+    if (BroadcastLink.available() && o.broadcastChannel !== false) {
+      this.bc = new BroadcastLink({
+        room: this.roomName,
+        id: `bc-${hex(this.rng.bytes(8))}`,
+        key,
+        receive: (m) => { this.receiveFromBc(m) },
+        error: (detail) => { this.emitSafe('drop', { reason: 'broadcast-channel', from: null, detail }) }
+      })
+    }
+    this.isReady = true
+    this.emitSafe('ready', { peerId: identity.peerId })
+    if (this.shouldConnect) this.open()
+    else this.emitSafe('status', { connected: false })
+  }
+
+  private open (): void {
+    const peer = this.peer as MeshPeer
+    this.isConnected = true
+    this.unregister = (this.router as DocRouter).register(this.endpoint)
+    if (this.ownsPeer) peer.start()
+    const spec = this.options.password === undefined || this.options.password === null ? this.roomName : { name: this.roomName, password: this.options.password }
+    peer.joinRoom(spec).catch((err: unknown) => { this.logger.warn('could not join the room', { room: this.roomName, error: err }) })
+    for (const c of peer.connectionsIn(this.roomName)) this.connectionOpened(c)
+    if (this.bc !== null) {
+      this.bc.start()
+      this.bc.post(BcKind.Hello, '', new Uint8Array(0))
+    }
+    this.tick = this.clock.setInterval(() => { this.onTick() }, TICK_MS)
+    this.lastAntiEntropy = this.clock.now()
+    this.emitSafe('status', { connected: true })
+  }
+
+  private close (): void {
+    this.isConnected = false
+    removeAwarenessStates(this.awareness, [this.doc.clientID], 'disconnect')
+    if (this.tick !== null) this.clock.clearInterval(this.tick)
+    this.tick = null
+    if (this.bc !== null) {
+      this.bc.post(BcKind.Bye, '', new Uint8Array(0))
+      void this.bc.stop()
+    }
+    const removed = [...this.neighbours.keys(), ...[...this.stock.all()].map((c) => c.remotePeer), ...this.bcPeers]
+    for (const c of [...this.stock.all()]) this.stock.remove(c)
+    this.neighbours.clear()
+    this.bcPeers.clear()
+    this.unregister?.()
+    this.unregister = null
+    if (this.ownsPeer) this.peer?.stop()
+    else this.peer?.leaveRoom(this.roomName)
+    if (removed.length > 0) this.emitPeers([], removed)
+    this.checkSynced()
+    this.emitSafe('status', { connected: false })
+  }
+
+  // --- mesh side -----------------------------------------------------------------------
+
+  private connectionOpened (connection: Connection): void {
+    if (!this.isConnected || connection.state !== 'open') return
+    if (connection.kind === 'y-webrtc') {
+      this.addStock(connection)
+      return
+    }
+    if (this.neighbours.get(connection.remotePeer)?.connection === connection) return
+    this.neighbours.set(connection.remotePeer, { connection, synced: false })
+    const engine = this.engine as AuthenticatedDoc
+    this.sendTo(connection, engine.syncRequest())
+    for (const entry of this.awarenessEntries.values()) this.sendTo(connection, entry)
+    if (this.preStart !== null && !this.requireAuth) this.sendTo(connection, encodeSyncMessage({ type: SyncMessageType.UnsignedUpdate, update: this.preStart }))
+    this.emitPeers([connection.remotePeer], [])
+    this.checkSynced()
+  }
+
+  private connectionClosed (connection: Connection): void {
+    const tracked = this.neighbours.get(connection.remotePeer)
+    let gone = false
+    if (tracked?.connection === connection) {
+      this.neighbours.delete(connection.remotePeer)
+      gone = true
+    }
+    if (this.stock.remove(connection)) gone = true
+    if (!gone) return
+    this.emitPeers([], [connection.remotePeer])
+    this.checkSynced()
+  }
+
+  private addStock (connection: Connection): void {
+    if (this.stock.has(connection)) return
+    if (this.requireAuth) {
+      this.emitSafe('drop', { reason: 'unauthenticated-not-allowed', from: connection.remotePeer, detail: 'this room requires authentication; the stock y-webrtc peer was disconnected' })
+      connection.close('auth-required')
+      return
+    }
+    this.stock.add(connection)
+    this.emitPeers([connection.remotePeer], [])
+    this.checkSynced()
+  }
+
+  private receiveFromStock (frame: { tag: number, payload: Uint8Array }, connection: Connection): void {
+    if (!this.isConnected) return
+    this.addStock(connection)
+    if (this.stock.has(connection)) this.stock.receive(frame as Parameters<StockPeers['receive']>[0], connection)
+  }
+
+  private applyUnsigned (update: Uint8Array, from: PeerId): void {
+    const engine = this.engine
+    if (engine === null) return
+    const before = this.unsignedApplied
+    void engine.receiveUnsigned(update, { from }).then(() => {
+      // Relay stock content to ymesh peers (they apply it under their own policy).
+      if (this.unsignedApplied > before) this.sendToMesh(encodeSyncMessage({ type: SyncMessageType.UnsignedUpdate, update }), null, from)
+    })
+  }
+
+  private acceptsStockAwareness (clientId: number): boolean {
+    const engine = this.engine
+    if (engine === null || clientId === this.doc.clientID) return false
+    return engine.authorOf(clientId)?.kind !== 'signed' && !engine.awareness.getStates().has(clientId)
+  }
+
+  /** A @ymesh/sync message from a ymesh neighbour or a BroadcastChannel peer. */
+  private receiveFromMesh (message: Uint8Array, from: PeerId, connection: Connection | null): void {
+    const engine = this.engine
+    if (engine === null || !this.isConnected) return
+    if (connection !== null && this.neighbours.get(from)?.connection !== connection && connection.state === 'open') this.connectionOpened(connection)
+    const type = message[0]
+    if (type === SyncMessageType.Awareness) {
+      this.receiveAwareness(engine, message, from)
+      return
+    }
+    const before = this.unsignedApplied
+    void engine.receive(message, { from }).then(() => {
+      if (type === SyncMessageType.SyncResponse) {
+        const n = this.neighbours.get(from)
+        if (n !== undefined && !n.synced) {
+          n.synced = true
+          this.checkSynced()
+        }
+      } else if (type === SyncMessageType.UnsignedUpdate && this.unsignedApplied > before) {
+        this.sendToMesh(message, null, from)
+      }
+    })
+  }
+
+  /** Verified awareness that advanced someone's clock is forwarded once (the clock dedupes). */
+  private receiveAwareness (engine: AuthenticatedDoc, message: Uint8Array, from: PeerId): void {
+    let clientId: number
+    try {
+      const decoded = decodeSyncMessage(message)
+      if (decoded.type !== SyncMessageType.Awareness) return
+      clientId = decodeSignedAwareness(decoded.entry).clientId
+    } catch {
+      void engine.receive(message, { from }) // the engine reports it as a drop
+      return
+    }
+    const before = engine.awareness.meta.get(clientId)?.clock ?? -1
+    void engine.receive(message, { from }).then(() => {
+      const after = engine.awareness.meta.get(clientId)?.clock ?? -1
+      if (after <= before) return
+      this.awarenessEntries.set(clientId, message)
+      this.sendToMesh(message, null, from)
+    })
+  }
+
+  /** To one peer (`to`), or to every neighbour and the BroadcastChannel except `except`. */
+  private sendToMesh (message: Uint8Array, to: PeerId | null, except: PeerId | null): void {
+    if (message[0] === SyncMessageType.Awareness && to === null && except === null) {
+      this.awarenessEntries.set(this.doc.clientID, message)
+    }
+    if (!this.isConnected) return
+    if (to !== null) {
+      const n = this.neighbours.get(to)
+      if (n !== undefined) this.sendTo(n.connection, message)
+      else if (this.bcPeers.has(to)) this.bc?.post(BcKind.Message, to, message)
+      return
+    }
+    for (const [peer, n] of this.neighbours) if (peer !== except) this.sendTo(n.connection, message)
+    if (this.bc !== null && !(except !== null && this.bcPeers.has(except))) this.bc.post(BcKind.Message, '', message)
+  }
+
+  private sendTo (connection: Connection, message: Uint8Array): void {
+    connection.send(tagOfSyncMessage(message), encodeDocFrame(this.roomName, message))
+  }
+
+  // --- BroadcastChannel ------------------------------------------------------------------
+
+  private receiveFromBc (m: BcMessage): void {
+    if (!this.isConnected || this.engine === null) return
+    const from = m.from as PeerId
+    if (m.kind === BcKind.Bye) {
+      if (this.bcPeers.delete(m.from)) this.emitPeers([], [m.from])
+      return
+    }
+    if (!this.bcPeers.has(m.from)) {
+      this.bcPeers.add(m.from)
+      this.emitPeers([m.from], [])
+      if (m.kind === BcKind.Hello && m.to === '') this.bc?.post(BcKind.Hello, m.from, new Uint8Array(0))
+      this.bc?.post(BcKind.Message, m.from, this.engine.syncRequest())
+      for (const entry of this.awarenessEntries.values()) this.bc?.post(BcKind.Message, m.from, entry)
+    }
+    if (m.kind === BcKind.Message && m.body.length > 0) this.receiveFromMesh(m.body.slice(), from, null)
+  }
+
+  // --- housekeeping ----------------------------------------------------------------------
+
+  private onTick (): void {
+    if (!this.isConnected || this.peer === null || this.engine === null) return
+    // Connections that start serving this room later (the remote joined it after connecting).
+    for (const c of this.peer.connectionsIn(this.roomName)) {
+      if (c.kind === 'ymesh' ? this.neighbours.get(c.remotePeer)?.connection !== c : !this.stock.has(c)) this.connectionOpened(c)
+    }
+    const interval = this.options.antiEntropyIntervalMs ?? 5_000
+    if (interval <= 0 || this.neighbours.size === 0 || this.clock.now() - this.lastAntiEntropy < interval) return
+    this.lastAntiEntropy = this.clock.now()
+    const list = [...this.neighbours.values()]
+    const pick = list[this.rng.int(list.length)]
+    if (pick !== undefined) this.sendTo(pick.connection, this.engine.syncRequest())
+  }
+
+  private checkSynced (): void {
+    let synced = true
+    for (const n of this.neighbours.values()) if (!n.synced) synced = false
+    for (const c of this.stock.all()) if (!this.stockSynced.has(c)) synced = false
+    if (synced !== this.syncedState) {
+      this.syncedState = synced
+      this.emitSafe('synced', { synced })
+    }
+  }
+
+  private emitPeers (added: string[], removed: string[]): void {
+    this.emitSafe('peers', {
+      added,
+      removed,
+      webrtcPeers: [...this.neighbours.keys(), ...[...this.stock.all()].map((c) => c.remotePeer)],
+      bcPeers: [...this.bcPeers]
+    })
+  }
+
+  private emitSafe<N extends keyof MeshProviderEvents> (name: N, event: Parameters<MeshProviderEvents[N]>[0]): void {
+    try {
+      this.emit(name, [event] as unknown as Parameters<MeshProviderEvents[N]>)
+    } catch (error) {
+      this.logger.warn(`a '${name}' listener threw`, { error })
+    }
+  }
+}
+
+const hex = (bytes: Uint8Array): string => {
+  let out = ''
+  for (const b of bytes) out += b.toString(16).padStart(2, '0')
+  return out
+}
