@@ -1,0 +1,57 @@
+/** MeshProviders on the simulator: each with its own peer on a SimTransport, signaling through a MemorySignalingHub. */
+import * as Y from 'yjs'
+import { generateIdentity, type Identity } from '@ymesh/crypto'
+import { SimNetwork, type NetworkOptions } from '@ymesh/sim'
+import { createPeer, MemorySignalingHub, silentLogger, type MeshPeer, type PoolOptions } from '@ymesh/core'
+import { MeshProvider, type MeshProviderOptions } from '../../src/index.js'
+
+export interface SimProvider {
+  readonly provider: MeshProvider
+  readonly doc: Y.Doc
+  readonly peer: MeshPeer
+  readonly identity: Identity
+}
+
+export interface SimWorld {
+  readonly net: SimNetwork
+  readonly hub: MemorySignalingHub
+  readonly providers: SimProvider[]
+  add(label: string, room: string, options?: Partial<MeshProviderOptions> & { pool?: PoolOptions }): Promise<SimProvider>
+  close(): Promise<void>
+}
+
+export const createSimWorld = (seed: number, network: NetworkOptions = {}): SimWorld => {
+  const net = new SimNetwork({ seed, link: { latencyMs: 20, jitterMs: 5 }, microtasks: 'every-event', ...network })
+  const hub = new MemorySignalingHub({ clock: net.sim.clock, latencyMs: 10 })
+  const providers: SimProvider[] = []
+  return {
+    net,
+    hub,
+    providers,
+    async add (label, room, options = {}) {
+      const identity = await generateIdentity({ seed: net.sim.rng.fork(`identity:${label}`).bytes(32) })
+      const transport = net.createTransport(identity.peerId)
+      const rng = transport.rng.fork('peer')
+      const signaling = hub.createSource({ localPeer: identity.peerId, clock: transport.clock, rng: rng.fork('signaling') })
+      const peer = createPeer({ identity, transport, signaling, clock: transport.clock, rng, logger: silentLogger, ...(options.pool === undefined ? {} : { pool: options.pool }) })
+      peer.start()
+      const doc = new Y.Doc()
+      const provider = new MeshProvider(room, doc, {
+        peer, identity, clock: transport.clock, rng: rng.fork('provider'), logger: silentLogger, broadcastChannel: false, ...options
+      })
+      const p = { provider, doc, peer, identity }
+      providers.push(p)
+      await net.sim.runUntil(() => provider.connected)
+      return p
+    },
+    async close () {
+      for (const p of providers) {
+        void p.provider.destroy()
+        p.peer.stop()
+      }
+      await net.sim.advance(60_000, { maxEvents: 20_000_000 })
+    }
+  }
+}
+
+export const text = (p: SimProvider): string => p.doc.getText('t').toString()
