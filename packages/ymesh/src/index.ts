@@ -3,6 +3,7 @@
 export { MeshProvider } from './mesh-provider.js'
 export type { MeshProviderOptions, MeshProviderEvents, MeshProviderPeersEvent, MeshPeerOpts } from './mesh-provider.js'
 export { DocRouter } from './doc-router.js'
+export { NoSignaling } from './no-signaling.js'
 export type { DocEndpoint } from './doc-router.js'
 export { encodeDocFrame, decodeDocFrame, tagOfSyncMessage } from './doc-wire.js'
 export type { DocFrame } from './doc-wire.js'

@@ -25,6 +25,7 @@ import { BcKind, BroadcastLink, type BcMessage } from './broadcast.js'
 import { DocRouter, type DocEndpoint } from './doc-router.js'
 import { encodeDocFrame, tagOfSyncMessage } from './doc-wire.js'
 import { InvalidProviderOptionsError } from './errors.js'
+import { NoSignaling } from './no-signaling.js'
 import { StockPeers } from './stock-peers.js'
 
 /** y-webrtc's `peerOpts` (simple-peer options) map onto the WebRTC transport's. */
@@ -260,7 +261,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       const low = Math.min(4, target)
       this.peer = createPeer({
         identity,
-        signaling: o.signaling ?? [],
+        signaling: o.signaling === undefined || (Array.isArray(o.signaling) && o.signaling.length === 0) ? new NoSignaling(identity.peerId) : o.signaling,
         clock: this.clock,
         rng: this.rng,
         logger: this.logger,
@@ -288,8 +289,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
 
   private open (): void {
     const peer = this.peer as MeshPeer
-    this.isConnected = true
     this.unregister = (this.router as DocRouter).register(this.endpoint)
+    this.isConnected = true
     if (this.ownsPeer) peer.start()
     const spec = this.options.password === undefined || this.options.password === null ? this.roomName : { name: this.roomName, password: this.options.password }
     peer.joinRoom(spec).catch((err: unknown) => { this.logger.warn('could not join the room', { room: this.roomName, error: err }) })
