@@ -101,3 +101,33 @@ describe('routing on the simulator', () => {
     expect(got).toEqual(['direct'])
   })
 })
+
+describe('routing after a restart', () => {
+  it('a peer that restarts with its seqno back at 0 becomes reachable again', async () => {
+    // A ring of 6: everyone holds D's old seqno in its feasibility distances when D comes back.
+    const peers = await build(testSeed(), 6, [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0]])
+    expect(await mesh!.runUntil(() => mesh!.fullyRouted(), 10_000)).toBe(true)
+    const d = peers[3]!
+    d.router.handle(APP, () => {})
+    // Move D's seqno well past 0 first, as a long-lived peer's would be.
+    for (let i = 0; i < 3; i++) {
+      mesh!.disconnect(d, peers[2]!)
+      await mesh!.runUntil(() => false, 2_000)
+      await mesh!.settle(mesh!.connect(d, peers[2]!))
+      await mesh!.runUntil(() => false, 2_000)
+    }
+    const seqnoBefore = peers[0]!.router.routes().find((r) => r.destination === d.id)!.seqno
+    expect(seqnoBefore).toBeGreaterThan(0) // D starts over from 0: the others' feasibility distances refuse that
+    mesh!.net.crash(d.id)
+    expect(await mesh!.runUntil(() => peers.every((p) => p === d || p.router.nextHopTo(d.id) === null), 30_000)).toBe(true)
+    const fresh = mesh!.restart(d)
+    const got: string[] = []
+    fresh.router.handle(APP, (m) => { got.push(new TextDecoder().decode(m.payload)) })
+    await mesh!.settle(Promise.all([mesh!.connect(fresh, peers[2]!), mesh!.connect(fresh, peers[4]!)]))
+    expect(await mesh!.runUntil(() => mesh!.fullyRouted(), 10_000)).toBe(true)
+    const report = fulfilled(await mesh!.settle(peers[0]!.router.send(fresh.id, APP, bytes('welcome back'), { ack: true })))
+    expect(report.hops).toBe(3)
+    expect(got).toEqual(['welcome back'])
+    expect(peers[0]!.router.routes().find((r) => r.destination === fresh.id)!.seqno).toBeGreaterThan(seqnoBefore)
+  })
+})

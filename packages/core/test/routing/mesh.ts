@@ -45,8 +45,8 @@ export class RoutingMesh {
     return this.addPeerWith(label, identity, routerOptions)
   }
 
-  addPeerWith (label: string, identity: Identity, routerOptions?: RouterOptions): MeshPeer {
-    const transport = this.net.createTransport(identity.peerId)
+  addPeerWith (label: string, identity: Identity, routerOptions?: RouterOptions, restarted?: SimTransport): MeshPeer {
+    const transport = restarted ?? this.net.createTransport(identity.peerId)
     const metrics = createCoreMetrics()
     const dispatcher = new FrameDispatcher(metrics, silentLogger)
     const neighbours = new NeighbourSet()
@@ -61,9 +61,19 @@ export class RoutingMesh {
       options: { ...this.options.router, ...routerOptions }
     })
     const peer: MeshPeer = { label, identity, id: identity.peerId, transport, metrics, dispatcher, neighbours, router }
-    this.peers.push(peer)
+    const at = this.peers.findIndex((p) => p.id === peer.id)
+    if (at >= 0) this.peers[at] = peer
+    else this.peers.push(peer)
     this.byId.set(peer.id, peer)
     return peer
+  }
+
+  /** Crashes `peer` (if it is not already) and brings it back as a fresh process: same identity, new router state, no links. */
+  restart (peer: MeshPeer, routerOptions?: RouterOptions): MeshPeer {
+    peer.router.stop()
+    const fresh = this.addPeerWith(peer.label, peer.identity, routerOptions, this.net.restart(peer.id))
+    fresh.router.start()
+    return fresh
   }
 
   /** Starts a handshake between a and b; the returned promise settles when the simulator ran it. */
