@@ -122,3 +122,7 @@ export async function buildMesh (seed: number, n: number, edges: (rng: Rng) => E
 export { Gossip } from '../../packages/core/src/gossip/gossip.js'
 export type { GossipMessage } from '../../packages/core/src/gossip/gossip.js'
 export type { GossipTuning } from '../../packages/core/src/gossip/options.js'
+export { PeerCapabilityManager } from '../../packages/core/src/capabilities/manager.js'
+export { CapabilityAdvertiser } from '../../packages/core/src/capabilities/advertiser.js'
+export { CAPABILITY_TOPIC } from '../../packages/core/src/capabilities/record.js'
+export type { CapabilityFields } from '../../packages/core/src/capabilities/record.js'

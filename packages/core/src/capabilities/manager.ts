@@ -94,7 +94,7 @@ export class PeerCapabilityManager extends ObservableV2<CapabilityEvents> {
   async start (): Promise<void> {
     if (this.running) return
     this.running = true
-    this.options.gossip.subscribe(CAPABILITY_TOPIC, (message) => this.onMessage(message))
+    this.options.gossip.subscribe(CAPABILITY_TOPIC, (message) => this.onMessage(message), { lazyOnly: true })
     this.sweep = this.options.clock.setInterval(() => { this.forgetExpired() }, Math.max(1_000, this.maxAgeMs / 4))
     let stored: Uint8Array[] = []
     try {

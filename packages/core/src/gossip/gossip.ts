@@ -91,6 +91,10 @@ interface TopicState {
   readonly handler: GossipHandler
   readonly eager: Set<Connection>
   readonly lazy: Set<Connection>
+  /** Announce-and-pull only: no eager pushes, so each peer receives one copy of each message. */
+  readonly lazyOnly: boolean
+  /** Duplicates in a row from each eager neighbour (reset by a first copy from it). */
+  readonly duplicateStreak: Map<Connection, number>
 }
 
 interface Missing {
@@ -135,6 +139,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
   private heartbeat: Timer | null = null
   private flushTimer: Timer | null = null
   private missingTimer: Timer | null = null
+  private missingTimerAt = 0
   private running = false
 
   constructor (options: GossipOptions) {
@@ -190,11 +195,16 @@ export class Gossip extends ObservableV2<GossipEvents> {
     this.verifying.clear()
   }
 
-  /** Receive `topic`'s messages (each once) and relay them. One handler per topic. */
-  subscribe (topic: string, handler: GossipHandler): void {
+  /**
+   * Receive `topic`'s messages (each once) and relay them. One handler per topic.
+   * `lazyOnly`: spread by announcements and pulls only — one copy per peer, a few round
+   * trips more per hop — for small records where bytes matter more than latency.
+   */
+  subscribe (topic: string, handler: GossipHandler, options: { readonly lazyOnly?: boolean } = {}): void {
     if (this.topics.has(topic)) throw new InvalidOptionsError(`already subscribed to gossip topic ${JSON.stringify(topic)}; unsubscribe first`)
     encodeGossipControl({ topic, flags: 0, ids: [] }) // throws for a topic the wire cannot carry
-    const state: TopicState = { handler, eager: new Set(), lazy: new Set() }
+    const lazyOnly = (options.lazyOnly ?? false) && this.tuning.lazyRepair
+    const state: TopicState = { handler, eager: new Set(), lazy: new Set(), lazyOnly, duplicateStreak: new Map() }
     this.topics.set(topic, state)
     if (!this.running) return
     for (const connection of this.neighbours.all()) {
@@ -257,7 +267,14 @@ export class Gossip extends ObservableV2<GossipEvents> {
     if (this.seen.has(key) || this.verifying.has(key)) {
       this.gossipMetrics.messages.inc({ kind: 'duplicate' })
       this.cache.get(key)?.knownBy.add(connection)
-      if (this.tuning.eagerPruning && state.eager.delete(connection)) {
+      if (!this.tuning.eagerPruning || !state.eager.has(connection)) return
+      // One duplicate proves little when sources and path delays vary (pruning on each one
+      // over-prunes the shared tree into pieces); a streak of them marks a redundant edge.
+      const streak = (state.duplicateStreak.get(connection) ?? 0) + 1
+      state.duplicateStreak.set(connection, streak)
+      if (streak >= this.tuning.pruneAfterDuplicates) {
+        state.eager.delete(connection)
+        state.duplicateStreak.delete(connection)
         state.lazy.add(connection)
         this.gossipMetrics.prunes.inc()
         this.sendControl(connection, Tag.GossipIHave, envelope.destination.topic, IHaveFlag.Prune, [])
@@ -265,6 +282,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
       return
     }
     this.gossipMetrics.messages.inc({ kind: 'first' })
+    state.duplicateStreak.delete(connection)
     this.verifying.add(key)
     void this.verifyThenAccept(envelope, connection, key)
   }
@@ -299,7 +317,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
 
   private readonly onNeighbourDown = ({ connection }: { readonly connection: Connection }): void => {
     this.remoteTopics.delete(connection)
-    for (const state of this.topics.values()) { state.eager.delete(connection); state.lazy.delete(connection) }
+    for (const state of this.topics.values()) { state.eager.delete(connection); state.lazy.delete(connection); state.duplicateStreak.delete(connection) }
     this.pendingIHave.delete(connection)
     this.buckets.delete(connection)
     for (const missing of this.missing.values()) {
@@ -316,7 +334,8 @@ export class Gossip extends ObservableV2<GossipEvents> {
   /** A subscribed neighbour joins the topic's mesh: eager while there is room (and always when flooding). */
   private addTopicPeer (topic: string, state: TopicState, connection: Connection): void {
     if (state.eager.has(connection) || state.lazy.has(connection) || !this.isNeighbour(connection)) return
-    if (!this.tuning.eagerPruning || state.eager.size < this.tuning.maxEager) state.eager.add(connection)
+    if (state.lazyOnly) state.lazy.add(connection)
+    else if (!this.tuning.eagerPruning || state.eager.size < this.tuning.maxEager) state.eager.add(connection)
     else state.lazy.add(connection)
     // Catch-up: whatever we still hold that it has not shown it has (after a partition or a reconnect).
     if (this.tuning.lazyRepair) {
@@ -486,8 +505,10 @@ export class Gossip extends ObservableV2<GossipEvents> {
       return
     }
     if (this.missing.size >= this.tuning.maxMissing) { this.drop(connection, 'missing-full'); return }
-    this.missing.set(key, { key, id: id.slice(), topic, announcers: [connection], deadline: this.clock.now() + this.tuning.graftTimeoutMs, attempts: 0 })
-    this.missingTimer ??= this.clock.setTimeout(() => { this.pullMissing() }, this.tuning.graftTimeoutMs)
+    // Nothing is pushed on a lazy-only topic: pull at once instead of waiting for an eager copy.
+    const wait = this.topics.get(topic)?.lazyOnly === true ? this.tuning.ihaveDelayMs : this.tuning.graftTimeoutMs
+    this.missing.set(key, { key, id: id.slice(), topic, announcers: [connection], deadline: this.clock.now() + wait, attempts: 0 })
+    this.schedulePull(this.clock.now() + wait)
   }
 
   /** Pull what was announced but has not arrived: IWANT (with GRAFT, so the tree heals) to the next announcer. */
@@ -515,20 +536,29 @@ export class Gossip extends ObservableV2<GossipEvents> {
       if (ids === undefined) byTopic.set(missing.topic, ids = [])
       ids.push(missing.id)
     }
-    const flags = this.tuning.eagerPruning ? IWantFlag.Graft : 0
     for (const [connection, byTopic] of requests) {
       for (const [topic, ids] of byTopic) {
+        const flags = this.tuning.eagerPruning && this.topics.get(topic)?.lazyOnly === false ? IWantFlag.Graft : 0
         this.gossipMetrics.idsWanted.inc({}, ids.length)
         if (flags !== 0) this.graft(topic, connection)
         this.sendControl(connection, Tag.GossipIWant, topic, flags, ids)
       }
     }
-    if (next !== Infinity && this.running) this.missingTimer = this.clock.setTimeout(() => { this.pullMissing() }, Math.max(1, next - now))
+    if (next !== Infinity && this.running) this.schedulePull(next)
+  }
+
+  private schedulePull (at: number): void {
+    if (this.missingTimer !== null) {
+      if (this.missingTimerAt <= at) return
+      this.clock.clearTimeout(this.missingTimer)
+    }
+    this.missingTimerAt = at
+    this.missingTimer = this.clock.setTimeout(() => { this.pullMissing() }, Math.max(0, at - this.clock.now()))
   }
 
   private graft (topic: string, connection: Connection): void {
     const state = this.topics.get(topic)
-    if (state === undefined || state.eager.has(connection) || !this.isNeighbour(connection)) return
+    if (state === undefined || state.lazyOnly || state.eager.has(connection) || !this.isNeighbour(connection)) return
     state.lazy.delete(connection)
     state.eager.add(connection)
     this.gossipMetrics.grafts.inc()

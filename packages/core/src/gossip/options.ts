@@ -11,6 +11,8 @@ export interface GossipTuning {
   readonly eagerPruning?: boolean
   /** IHAVE announcements to lazy neighbours and IWANT pulls of what is missing. Off: no repair. */
   readonly lazyRepair?: boolean
+  /** Duplicates in a row from an eager neighbour (with no first copy between) before it is pruned. */
+  readonly pruneAfterDuplicates?: number
   /** Most neighbours per topic that start in the eager set (Dhigh); the rest start lazy. */
   readonly maxEager?: number
   /** A message announced but not received within this is pulled (IWANT, GRAFT). */
@@ -52,6 +54,7 @@ export type ResolvedGossipTuning = Required<GossipTuning>
 export const GOSSIP_DEFAULTS: ResolvedGossipTuning = Object.freeze({
   eagerPruning: true,
   lazyRepair: true,
+  pruneAfterDuplicates: 3,
   maxEager: 8,
   graftTimeoutMs: 150,
   ihaveDelayMs: 10,
@@ -73,7 +76,7 @@ export const GOSSIP_DEFAULTS: ResolvedGossipTuning = Object.freeze({
 
 export const resolveGossipTuning = (tuning: GossipTuning = {}): ResolvedGossipTuning => {
   const t = { ...GOSSIP_DEFAULTS, ...tuning }
-  const positive = ['maxEager', 'heartbeatMs', 'announceRounds', 'maxPullAttempts', 'seenMax', 'seenTtlMs', 'cacheMax',
+  const positive = ['pruneAfterDuplicates', 'maxEager', 'heartbeatMs', 'announceRounds', 'maxPullAttempts', 'seenMax', 'seenTtlMs', 'cacheMax',
     'cacheMaxBytes', 'cacheTtlMs', 'maxMissing', 'maxMessageBytes', 'ratePerSecond', 'rateBurst', 'graftTimeoutMs'] as const
   for (const key of positive) {
     if (!(typeof t[key] === 'number' && t[key] > 0 && Number.isFinite(t[key]))) {
