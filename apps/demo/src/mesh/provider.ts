@@ -45,7 +45,8 @@ export const openRoomLink: OpenRoomLink = (room, doc, options) => {
   return {
     room,
     awareness: provider.awareness,
-    localPeer: provider.room?.peerId ?? '',
+    // y-webrtc creates its room after an await (key derivation): read the id when asked.
+    get localPeer () { return provider.room?.peerId ?? '' },
     links: () => {
       const r = provider.room
       if (r === null) return []

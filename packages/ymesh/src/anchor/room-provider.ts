@@ -53,7 +53,8 @@ export const openRoomProvider = async (room: string, doc: Y.Doc, options: RoomPr
   return {
     room,
     awareness: provider.awareness,
-    localPeer: provider.room?.peerId ?? '',
+    // y-webrtc creates its room after an await (key derivation): read the id when asked.
+    get localPeer () { return provider.room?.peerId ?? '' },
     onPeers: (listener) => {
       provider.on('peers', listener)
       return () => { provider.off('peers', listener) }

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config'
+import { REPO, startServers, type Servers } from './servers'
+
+test.describe.configure({ mode: 'serial' })
+
+const ROOM = 'general'
+let servers: Servers
+let browser: Browser
+let alice: Page
+let bob: Page
+let bobContext: BrowserContext
+let bobProfile: string
+
+const messageInput = (page: Page) => page.getByRole('textbox', { name: 'Message' })
+const send = async (page: Page, text: string): Promise<void> => {
+  await messageInput(page).fill(text)
+  await page.getByRole('button', { name: 'Send' }).click()
+}
+const messages = (page: Page) => page.getByRole('list', { name: 'Messages' })
+const peerRows = (page: Page) => page.getByTestId('peer-row')
+const openBob = async (): Promise<Page> => {
+  bobContext = await chromium.launchPersistentContext(bobProfile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+  const page = bobContext.pages()[0] ?? await bobContext.newPage()
+  return page
+}
+
+test.beforeAll(async () => {
+  servers = await startServers()
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+  bobProfile = await mkdtemp(join(tmpdir(), 'ymesh-e2e-bob-'))
+})
+
+test.afterAll(async () => {
+  await bobContext?.close().catch(() => {})
+  await browser?.close()
+  await servers?.stop()
+  if (bobProfile !== undefined) await rm(bobProfile, { recursive: true, force: true })
+})
+
+test('two browsers chat both ways over WebRTC', async ({}, testInfo) => {
+  alice = await (await browser.newContext()).newPage()
+  await alice.goto(`${servers.webUrl}/?room=${ROOM}&name=Alice`)
+  bob = await openBob()
+  await bob.goto(`${servers.webUrl}/?room=${ROOM}&name=Bob`)
+  // Both see each other as WebRTC peers (the anchor is a third).
+  await expect(peerRows(alice).filter({ hasText: 'Bob' })).toHaveCount(1)
+  await expect(peerRows(bob).filter({ hasText: 'Alice' })).toHaveCount(1)
+  await send(alice, 'hello bob')
+  await expect(messages(bob).getByText('hello bob')).toBeVisible()
+  await send(bob, 'hi alice')
+  await expect(messages(alice).getByText('hi alice')).toBeVisible()
+  // Bob has the room open, so Alice's message reaches "read".
+  await expect(alice.locator('li.message', { hasText: 'hello bob' }).locator('.status')).toHaveText('read')
+  await expect(peerRows(alice).filter({ hasText: 'anchor' })).toHaveCount(1)
+  await alice.screenshot({ path: testInfo.outputPath('chat.png') })
+  await alice.getByRole('complementary', { name: 'Network' }).screenshot({ path: testInfo.outputPath('network-panel.png') })
+  await testInfo.attach('chat', { path: testInfo.outputPath('chat.png'), contentType: 'image/png' })
+  await testInfo.attach('network-panel', { path: testInfo.outputPath('network-panel.png'), contentType: 'image/png' })
+})
+
+test('a late joiner gets the history', async () => {
+  const carol = await (await browser.newContext()).newPage()
+  await carol.goto(`${servers.webUrl}/?room=${ROOM}&name=Carol`)
+  await expect(messages(carol).getByText('hello bob')).toBeVisible()
+  await expect(messages(carol).getByText('hi alice')).toBeVisible()
+  await carol.context().close()
+})
+
+test('an offline member gets what was sent meanwhile, with the right statuses', async ({}, testInfo) => {
+  await bobContext.close()
+  // Closing the browser profile cuts its WebRTC connections (setOffline would not).
+  await expect(peerRows(alice).filter({ hasText: 'Bob' })).toHaveCount(0)
+  await send(alice, 'while you were away')
+  const mine = alice.locator('li.message', { hasText: 'while you were away' }).locator('.status')
+  // Only the anchor has it: stored, not delivered.
+  await expect(mine).toHaveText('stored')
+  bob = await openBob()
+  await bob.goto(`${servers.webUrl}/?room=${ROOM}`)
+  await expect(messages(bob).getByText('while you were away')).toBeVisible()
+  await expect(bob.getByRole('textbox', { name: 'Display name' })).toHaveValue('Bob')
+  await expect(mine).toHaveText('read')
+  await alice.screenshot({ path: testInfo.outputPath('after-offline.png') })
+})
+
+test('a reload keeps the history (IndexedDB)', async () => {
+  await alice.reload()
+  await expect(messages(alice).getByText('while you were away')).toBeVisible()
+  const dbs = await alice.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? ''))
+  expect(dbs.some((n) => n.endsWith(`:${ROOM}`))).toBe(true)
+})
+
+test('a stock y-webrtc peer sees a browser\'s edits', async () => {
+  const peer = spawn(process.execPath, [join(REPO, 'apps/demo/e2e/stock-peer.mjs'), servers.signalingUrl, ROOM, 'for the stock peer'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  const seen = new Promise<string>((resolve) => {
+    peer.stdout.on('data', (c: Buffer) => { out += c.toString() })
+    peer.once('exit', () => { resolve(out) })
+  })
+  await send(alice, 'for the stock peer')
+  expect((await seen).trim()).toBe('seen')
+})

@@ -1,0 +1,25 @@
+import { defineConfig } from '@playwright/test'
+
+// Debian's Chromium: Playwright's own browser builds cannot be downloaded everywhere we run.
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'
+]
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: '../../test-results/demo-e2e',
+  // One set of real processes (signaling, anchor, web) serves the whole file; the steps build on each other.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 60_000,
+  expect: { timeout: 20_000 },
+  reporter: process.env.CI === undefined ? 'list' : [['list'], ['html', { open: 'never', outputFolder: '../../playwright-report' }]],
+  use: {
+    browserName: 'chromium',
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure'
+  }
+})
