@@ -24,7 +24,12 @@ const packageThresholds = Object.fromEntries(
 export default defineConfig({
   // 'source' makes package exports and imports maps (e.g. @ymesh/core's #webrtc) resolve to
   // TypeScript sources; the alias covers the package entry points themselves.
-  resolve: { alias, conditions: ['source', ...defaultServerConditions] },
+  // Exact-match aliases, so subpath exports (e.g. '@ymesh/sync/node') resolve through the
+  // 'source' condition rather than being glued onto index.ts.
+  resolve: {
+    alias: Object.entries(alias).map(([find, replacement]) => ({ find: new RegExp(`^${find.replace('/', '\\/')}$`), replacement })),
+    conditions: ['source', ...defaultServerConditions]
+  },
   ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
   test: {
     // A failing simulator test prints its seed; `SEED=<n> npm test` replays it.
