@@ -27,7 +27,7 @@ export interface GossipTuning {
    * shown it has a message, `announceRounds` times — for lossy links.
    */
   readonly trustLinkDelivery?: boolean
-  /** Announcements of one message per neighbour when deliveries are not trusted. */
+  /** Announcements of one message per neighbour when deliveries are not trusted, 0, 1, 3, 7, 15, 31 ... heartbeats after it arrived. */
   readonly announceRounds?: number
   /** Pull attempts per missing message (rotating through the neighbours that announced it). */
   readonly maxPullAttempts?: number
@@ -54,13 +54,13 @@ export type ResolvedGossipTuning = Required<GossipTuning>
 export const GOSSIP_DEFAULTS: ResolvedGossipTuning = Object.freeze({
   eagerPruning: true,
   lazyRepair: true,
-  pruneAfterDuplicates: 3,
+  pruneAfterDuplicates: 1,
   maxEager: 8,
   graftTimeoutMs: 150,
   ihaveDelayMs: 10,
   heartbeatMs: 1_000,
   trustLinkDelivery: true,
-  announceRounds: 3,
+  announceRounds: 6,
   maxPullAttempts: 6,
   seenMax: 65_536,
   seenTtlMs: 300_000,
