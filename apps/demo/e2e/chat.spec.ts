@@ -42,7 +42,8 @@ test.afterAll(async () => {
   if (bobProfile !== undefined) await rm(bobProfile, { recursive: true, force: true })
 })
 
-test('two browsers chat both ways over WebRTC', async ({}, testInfo) => {
+test('two browsers chat both ways over WebRTC', async () => {
+  const testInfo = test.info()
   alice = await (await browser.newContext()).newPage()
   await alice.goto(`${servers.webUrl}/?room=${ROOM}&name=Alice`)
   bob = await openBob()
@@ -71,7 +72,8 @@ test('a late joiner gets the history', async () => {
   await carol.context().close()
 })
 
-test('an offline member gets what was sent meanwhile, with the right statuses', async ({}, testInfo) => {
+test('an offline member gets what was sent meanwhile, with the right statuses', async () => {
+  const testInfo = test.info()
   await bobContext.close()
   // Closing the browser profile cuts its WebRTC connections (setOffline would not).
   await expect(peerRows(alice).filter({ hasText: 'Bob' })).toHaveCount(0)

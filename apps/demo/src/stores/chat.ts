@@ -99,11 +99,18 @@ export const useChatStore = defineStore('chat', () => {
     const presence = (): void => {
       const target = rooms[name]
       if (target === undefined) return
-      const members: Member[] = []
-      for (const state of presenceOf(handle.link).values()) {
-        if (state.user === undefined) continue
-        members.push({ id: state.user.id, name: state.user.name, role: state.user.role, typing: state.typing === true })
+      // A member who closed the app lingers in awareness until it times out (30 s): show only
+      // this browser, directly connected peers and peers those report as connected, once per identity.
+      const direct = new Set(handle.link.links().map((l) => l.peer))
+      const states = [...presenceOf(handle.link).values()]
+      for (const state of states) if (state.user !== undefined && direct.has(state.user.peer)) for (const p of state.user.links ?? []) direct.add(p)
+      const byId = new Map<string, Member>()
+      for (const state of states) {
+        const user = state.user
+        if (user === undefined || (user.id !== me && !direct.has(user.peer))) continue
+        byId.set(user.id, { id: user.id, name: user.name, role: user.role, typing: state.typing === true })
       }
+      const members = [...byId.values()]
       target.members = members
       target.typing = members.filter((m) => m.typing && m.id !== me).map((m) => m.name)
       target.connected = handle.link.links().length

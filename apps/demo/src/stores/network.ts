@@ -63,11 +63,15 @@ export const useNetworkStore = defineStore('network', () => {
 
   async function sample (handle: RoomHandle): Promise<void> {
     const users = new Map<string, PresenceUser>()
-    for (const state of presenceOf(handle.link).values()) {
-      if (state.user?.peer !== undefined) users.set(state.user.peer, state.user)
+    const links = handle.link.links()
+    const reachable = new Set(links.map((l) => l.peer))
+    const states = [...presenceOf(handle.link).values()]
+    for (const s of states) if (s.user !== undefined && reachable.has(s.user.peer)) for (const p of s.user.links ?? []) reachable.add(p)
+    for (const state of states) {
+      // Entries of peers that left linger in awareness for 30 s: keep the reachable ones.
+      if (state.user?.peer !== undefined && reachable.has(state.user.peer)) users.set(state.user.peer, state.user)
     }
     const self = handle.link.localPeer
-    const links = handle.link.links()
     const rows: PeerRow[] = []
     let peerBytes = 0
     for (const link of links) {
