@@ -38,14 +38,20 @@ while (!converged && net.sim.now - t0 < 120_000) {
 const convergeMs = net.sim.now - t0
 log(`routes ${converged ? 'converged' : 'NOT converged'} ${convergeMs} ms after the last handshake (wall ${((performance.now() - wall) / 1000).toFixed(1)} s)`)
 
-// Steady-state control overhead: one quiet minute.
-const overhead = (kind: string): number => peers.reduce((sum, p) => sum + p.metrics.registry.render().split('\n')
-  .filter((l) => l.startsWith(`ymesh_routing_overhead_bytes_total{kind="${kind}"}`))
+// Steady-state control overhead: one quiet minute, after the bootstrap's small metric changes
+// (which travel one hop per periodic dump) have died out.
+await net.sim.advance(90_000)
+log(`warmed up (wall ${((performance.now() - wall) / 1000).toFixed(1)} s)`)
+/** Sum over all peers of the overhead counter's lines whose labels include `label` (e.g. kind="advert"). */
+const overhead = (label: string): number => peers.reduce((sum, p) => sum + p.metrics.registry.render().split('\n')
+  .filter((l) => l.startsWith('ymesh_routing_overhead_bytes_total{') && l.includes(label))
   .reduce((s, l) => s + Number(l.split(' ')[1]), 0), 0)
-const advertBefore = overhead('advert')
+const advertBefore = overhead('kind="advert"')
+const fullBefore = overhead('why="full"')
 await net.sim.advance(60_000)
-const advertPerPeerMinute = (overhead('advert') - advertBefore) / PEERS
-log(`steady adverts: ${(advertPerPeerMinute / 1024).toFixed(1)} KiB per peer per minute`)
+const advertPerPeerMinute = (overhead('kind="advert"') - advertBefore) / PEERS
+const fullPerPeerMinute = (overhead('why="full"') - fullBefore) / PEERS
+log(`steady adverts: ${(advertPerPeerMinute / 1024).toFixed(1)} KiB per peer per minute (${(fullPerPeerMinute / 1024).toFixed(1)} KiB periodic full tables)`)
 
 // Traffic.
 /** Envelope id → message id of every data attempt; transmissions per envelope id (its send + forwards). */
@@ -74,7 +80,7 @@ const shortest = (s: number, d: number): number => {
 interface Outcome { s: number, d: number, ok: boolean, messageId: string | null, attempts: number }
 const outcomes: Outcome[] = []
 let settledCount = 0
-const ackBefore = overhead('ack')
+const ackBefore = overhead('kind="ack"')
 const trafficStart = net.sim.now
 for (let i = 0; i < MESSAGES; i++) {
   const s = rng.int(PEERS)
@@ -94,7 +100,7 @@ for (let i = 0; i < MESSAGES; i++) {
 // Until every send succeeded or gave up (retries included).
 await mesh.runUntil(() => settledCount === outcomes.length, 120_000)
 const trafficMinutes = (net.sim.now - trafficStart) / 60_000
-const ackPerPeerMinute = (overhead('ack') - ackBefore) / PEERS / trafficMinutes
+const ackPerPeerMinute = (overhead('kind="ack"') - ackBefore) / PEERS / trafficMinutes
 
 const delivered = outcomes.filter((o) => o.ok)
 const ratio = delivered.length / outcomes.length
@@ -153,6 +159,7 @@ const rows = [
   ['worst single message, same ratio', worstTxRatio.toFixed(2), '—', '—'],
   ['retries (per delivered message)', (retries / delivered.length).toFixed(4), '—', '—'],
   ['route-advert bytes per peer per minute, steady state', `${(advertPerPeerMinute / 1024).toFixed(1)} KiB`, 'report', '—'],
+  ['… of which periodic full tables', `${(fullPerPeerMinute / 1024).toFixed(1)} KiB`, 'report', '—'],
   ['route-ack bytes per peer per minute during traffic', `${(ackPerPeerMinute / 1024).toFixed(1)} KiB`, 'report', '—'],
   ['routes converged after the last handshake', converged ? `${(convergeMs / 1000).toFixed(0)} s (virtual)` : 'no', 'converges', yes(converged)],
   ['mean routing table size', tableSize.toFixed(0), `${PEERS - 1}`, yes(Math.round(tableSize) === PEERS - 1)],

@@ -25,6 +25,7 @@ import { TokenBucket } from './token-bucket.js'
 
 interface NeighbourState {
   readonly connection: Connection
+  readonly onRtt: (event: { readonly rttMs: number }) => void
   /** Destinations we named on this connection, and their indices. */
   readonly dictOut: Map<PeerId, number>
   /** Destinations the neighbour named, by index. */
@@ -101,7 +102,9 @@ export class RouteExchange {
     for (const timer of [this.flushTimer, this.periodicTimer]) if (timer !== null) clock.clearTimeout(timer)
     for (const timer of [this.costTimer, this.expiryTimer]) if (timer !== null) clock.clearInterval(timer)
     this.flushTimer = this.periodicTimer = this.costTimer = this.expiryTimer = null
+    for (const state of this.states.values()) state.connection.off('rtt', state.onRtt)
     this.states.clear()
+    this.deps.optimizer.clear()
     this.triggered.clear()
     this.unicast.clear()
     this.requestsSeen.clear()
@@ -111,19 +114,24 @@ export class RouteExchange {
     const { table, optimizer, clock, options } = this.deps
     const peer = connection.remotePeer
     const now = clock.now()
+    const onRtt = ({ rttMs }: { readonly rttMs: number }): void => { optimizer.observeRtt(peer, rttMs, clock.now()) }
+    connection.on('rtt', onRtt)
     this.states.set(peer, {
       connection,
+      onRtt,
       dictOut: new Map(),
       dictIn: [],
       bucket: new TokenBucket(options.advertItemsPerSecond, options.advertBurst, now)
     })
-    table.setLinkCost(peer, optimizer.cost(peer, connection.quality), now)
+    table.setLinkCost(peer, optimizer.cost(peer, connection.quality, now), now)
     this.sendFull(peer)
   }
 
   private neighbourDown (connection: Connection): void {
     const peer = connection.remotePeer
-    if (this.states.get(peer)?.connection !== connection) return
+    const state = this.states.get(peer)
+    if (state?.connection !== connection) return
+    connection.off('rtt', state.onRtt)
     this.states.delete(peer)
     this.unicast.delete(peer)
     this.deps.optimizer.forget(peer)
@@ -133,7 +141,7 @@ export class RouteExchange {
   private refreshCosts (): void {
     const { table, optimizer, clock } = this.deps
     const now = clock.now()
-    for (const [peer, state] of this.states) table.setLinkCost(peer, optimizer.cost(peer, state.connection.quality), now)
+    for (const [peer, state] of this.states) table.setLinkCost(peer, optimizer.cost(peer, state.connection.quality, now), now)
   }
 
   private schedulePeriodic (): void {
@@ -172,12 +180,12 @@ export class RouteExchange {
   private sendFull (peer: PeerId): void {
     const items: Array<{ destination: PeerId, seqno: number, metric: number, hops: number, nextHop: PeerId | null }> = []
     for (const route of this.deps.table.advertisable()) items.push(route)
-    this.sendItems(peer, items.map((route) => this.updateItem(peer, route.destination, route)))
+    this.sendItems(peer, items.map((route) => this.updateItem(peer, route.destination, route)), 'full')
   }
 
   private sendUpdates (peer: PeerId, destinations: readonly PeerId[]): void {
     const table = this.deps.table
-    this.sendItems(peer, destinations.map((destination) => this.updateItem(peer, destination, table.advertisedFor(destination))))
+    this.sendItems(peer, destinations.map((destination) => this.updateItem(peer, destination, table.advertisedFor(destination))), 'triggered')
   }
 
   /** Poisoned reverse: a route through `peer` is advertised to `peer` as unreachable. */
@@ -187,10 +195,10 @@ export class RouteExchange {
   }
 
   private sendRequest (peer: PeerId, destination: PeerId, seqno: number, hopLimit: number): void {
-    this.sendItems(peer, [{ kind: 'seqno-request', destination, seqno, hopLimit }])
+    this.sendItems(peer, [{ kind: 'seqno-request', destination, seqno, hopLimit }], 'request')
   }
 
-  private sendItems (peer: PeerId, pending: readonly PendingItem[]): void {
+  private sendItems (peer: PeerId, pending: readonly PendingItem[], why: 'full' | 'triggered' | 'request'): void {
     const state = this.states.get(peer)
     if (state === undefined || pending.length === 0) return
     const { metrics, options } = this.deps
@@ -199,7 +207,7 @@ export class RouteExchange {
       if (items.length === 0) return
       const payload = encodeRouteAdvert(items)
       items = []
-      if (state.connection.send(Tag.RouteAdvert, payload)) metrics.overheadBytes.inc({ kind: 'advert' }, payload.length + 1)
+      if (state.connection.send(Tag.RouteAdvert, payload)) metrics.overheadBytes.inc({ kind: 'advert', why }, payload.length + 1)
       else metrics.drops.inc({ reason: 'advert-send-failed' })
     }
     for (const item of pending) {

@@ -56,13 +56,25 @@ describe('metric arithmetic', () => {
     expect(linkCost({ rttMs: 1e9, loss: 1 }, o)).toBe(ROUTE_METRIC_INFINITY - 1)
   })
 
-  it('changes a link cost only past the hysteresis', () => {
-    const optimizer = new RouteOptimizer({ hopCost: 256, rttUnitMs: 100, costHysteresis: 0.2 })
-    expect(optimizer.cost(N1, { rttMs: 20, loss: 0 })).toBe(307)
-    expect(optimizer.cost(N1, { rttMs: 30, loss: 0 })).toBe(307)
-    expect(optimizer.cost(N1, { rttMs: 100, loss: 0 })).toBe(512)
+  it('costs links by the windowed minimum of RTT samples and changes a cost only past the hysteresis', () => {
+    const optimizer = new RouteOptimizer({ hopCost: 256, rttUnitMs: 100, costHysteresis: 0.2, windowMs: 10_000 })
+    expect(optimizer.cost(N1, { rttMs: null, loss: 0 }, 0)).toBe(256)
+    expect(optimizer.cost(N1, { rttMs: 20, loss: 0 }, 0)).toBe(256) // 307 is within 20 % of 256
+    optimizer.observeRtt(N1, 100, 0)
+    expect(optimizer.cost(N1, { rttMs: 20, loss: 0 }, 0)).toBe(512) // samples win over the smoothed RTT
+    optimizer.observeRtt(N1, 20, 1_000)
+    optimizer.observeRtt(N1, 400, 2_000) // one spike: the minimum is still 20
+    expect(optimizer.cost(N1, { rttMs: 400, loss: 0 }, 2_000)).toBe(307)
+    for (let t = 3_000; t <= 14_000; t += 1_000) optimizer.observeRtt(N1, 400, t)
+    expect(optimizer.cost(N1, { rttMs: 400, loss: 0 }, 14_000)).toBe(1280) // lasted the whole window
+    optimizer.observeRtt(N1, 20, 15_000)
+    expect(optimizer.cost(N1, { rttMs: 20, loss: 0 }, 15_000)).toBe(307) // improvements count at once
+    expect(optimizer.cost(N1, { rttMs: 20, loss: 0.5 }, 16_000)).toBe(307) // one lossy reading
+    expect(optimizer.cost(N1, { rttMs: 20, loss: 0.5 }, 30_000)).toBe(614) // lossy for a whole window
+    optimizer.observeRtt(N1, Number.NaN, 30_000)
+    expect(optimizer.cost(N1, { rttMs: Number.NaN, loss: Number.NaN }, 30_000)).toBe(614)
     optimizer.forget(N1)
-    expect(optimizer.cost(N1, { rttMs: 30, loss: 0 })).toBe(333)
+    expect(optimizer.cost(N1, { rttMs: 30, loss: 0 }, 0)).toBe(333)
     optimizer.clear()
   })
 })
