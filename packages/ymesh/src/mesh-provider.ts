@@ -216,6 +216,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.awareness.off('update', this.onAppAwareness)
     await this.engine?.stop()
     if (this.ownsPeer) this.peer?.stop()
+    // An Awareness we made holds a timer; the app's own is the app's to destroy.
+    if (this.options.awareness === undefined) this.awareness.destroy()
     super.destroy()
   }
 
