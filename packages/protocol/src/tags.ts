@@ -30,9 +30,9 @@ export const Tag = Object.freeze({
   Chunk: 9,
   /** Signed multi-hop message. */
   Envelope: 10,
-  /** Reserved: y-protocols sync multiplexed by document id. */
+  /** A document's @ymesh/sync message, multiplexed by document id (docId • message). */
   DocSync: 11,
-  /** Reserved: awareness multiplexed by document id. */
+  /** A document's signed awareness, multiplexed by document id (docId • message). */
   DocAwareness: 12,
   /** Reserved: gossip "I have these message ids". */
   GossipIHave: 13,
@@ -88,8 +88,8 @@ export const TAGS: readonly TagInfo[] = Object.freeze([
   info(Tag.Pong, 'pong', 'active', 'link'),
   info(Tag.Chunk, 'chunk', 'active', 'link'),
   info(Tag.Envelope, 'envelope', 'active', 'routed'),
-  info(Tag.DocSync, 'doc-sync', 'reserved', 'routed'),
-  info(Tag.DocAwareness, 'doc-awareness', 'reserved', 'routed'),
+  info(Tag.DocSync, 'doc-sync', 'active', 'routed'),
+  info(Tag.DocAwareness, 'doc-awareness', 'active', 'routed'),
   info(Tag.GossipIHave, 'gossip-ihave', 'reserved', 'link'),
   info(Tag.GossipIWant, 'gossip-iwant', 'reserved', 'link'),
   info(Tag.Capability, 'capability', 'reserved', 'routed'),
