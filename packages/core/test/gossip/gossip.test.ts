@@ -25,7 +25,7 @@ async function signedBy (peer: GossipPeer, overrides: Partial<Parameters<typeof 
     id: peer.transport.rng.bytes(16), source: peer.identity.peerId, destination: { kind: 'topic', topic: 'room' }, payloadType: 100,
     payload: new Uint8Array([1, 2, 3]), ttl: 8, ...overrides
   })
-  return withSignature(envelope, await sign(peer.identity, ENVELOPE_SIGNING_DOMAIN, envelopeSigningInput(envelope)))
+  return withSignature(envelope, await peer.transport.clock.settle(sign(peer.identity, ENVELOPE_SIGNING_DOMAIN, envelopeSigningInput(envelope))))
 }
 
 describe('Gossip', () => {
