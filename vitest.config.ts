@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defaultServerConditions } from 'vite'
+import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
@@ -42,6 +43,16 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'sim', include: ['test/sim/**/*.test.ts'] }
+      },
+      {
+        extends: true,
+        plugins: [vue()],
+        test: {
+          name: 'demo',
+          include: ['apps/demo/src/**/*.test.ts', 'apps/demo/test/**/*.test.ts'],
+          environment: 'happy-dom',
+          setupFiles: ['fake-indexeddb/auto']
+        }
       },
       {
         extends: true,

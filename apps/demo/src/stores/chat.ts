@@ -133,7 +133,7 @@ export const useChatStore = defineStore('chat', () => {
       receipts.unobserve(refresh)
       handle.link.awareness.off('change', presence)
       offPeers()
-      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- rooms is a record keyed by room name
+       
       delete rooms[name]
     })
   }
