@@ -125,6 +125,49 @@ const tableSize = peers.reduce((n, p) => n + p.router.routes().length, 0) / PEER
 const forwardDrops = peers.reduce((n, p) => n + p.metrics.registry.render().split('\n')
   .filter((l) => l.startsWith('ymesh_routing_drops_total')).reduce((s, l) => s + Number(l.split(' ')[1]), 0), 0)
 log(`delivered ${delivered.length}/${outcomes.length}, stretch ${stretch.toFixed(3)}, tx/shortest ${txRatio.toFixed(3)} (wall ${((performance.now() - wall) / 1000).toFixed(1)} s)`)
+
+// Failures during traffic: 1% of peers crash and 1% of links close while 1,000 more acked
+// messages are in flight. Messages from or to a crashed peer are not counted.
+const CHURN_MESSAGES = Math.round(MESSAGES / 2)
+const churnRng = net.sim.rng.fork('failures')
+const crashedAt = new Set<number>()
+const failures: Array<() => void> = []
+for (let i = 0; i < Math.max(1, Math.round(PEERS / 100)); i++) {
+  const victim = churnRng.int(PEERS)
+  failures.push(() => { if (!crashedAt.has(victim)) { crashedAt.add(victim); net.crash(peers[victim]!.id) } })
+}
+for (let i = 0; i < Math.max(1, Math.round(edges.length / 100)); i++) {
+  const [x, y] = edges[churnRng.int(edges.length)]!
+  failures.push(() => { mesh.disconnect(peers[x]!, peers[y]!) })
+}
+const failureAt = new Map<number, Array<() => void>>()
+for (const f of failures) {
+  const at = churnRng.int(CHURN_MESSAGES)
+  failureAt.set(at, [...(failureAt.get(at) ?? []), f])
+}
+const churnOutcomes: Outcome[] = []
+let churnSettled = 0
+for (let i = 0; i < CHURN_MESSAGES; i++) {
+  for (const f of failureAt.get(i) ?? []) f()
+  const s = rng.int(PEERS)
+  let d = rng.int(PEERS)
+  if (d === s) d = (d + 1) % PEERS
+  if (crashedAt.has(s)) { i--; continue }
+  const outcome: Outcome = { s, d, ok: false, messageId: null, attempts: 0 }
+  churnOutcomes.push(outcome)
+  peers[s]!.router.send(peers[d]!.id, APP, new Uint8Array(64), { ack: true }).then((r) => {
+    outcome.ok = true
+    outcome.attempts = r.attempts
+    churnSettled++
+  }, () => { churnSettled++ })
+  if (i % 10 === 9) await net.sim.advance(100)
+}
+await mesh.runUntil(() => churnSettled === churnOutcomes.length, 180_000)
+const counted = churnOutcomes.filter((o) => !crashedAt.has(o.s) && !crashedAt.has(o.d))
+const churnDelivered = counted.filter((o) => o.ok)
+const churnRatio = churnDelivered.length / counted.length
+const churnRetries = churnDelivered.reduce((n, o) => n + o.attempts - 1, 0) / churnDelivered.length
+log(`with failures: delivered ${churnDelivered.length}/${counted.length}, ${churnRetries.toFixed(3)} retries per message (wall ${((performance.now() - wall) / 1000).toFixed(1)} s)`)
 mesh.stopAll()
 
 // Real WebRTC line.
@@ -161,6 +204,8 @@ const rows = [
   ['route-advert bytes per peer per minute, steady state', `${(advertPerPeerMinute / 1024).toFixed(1)} KiB`, 'report', '—'],
   ['… of which periodic full tables', `${(fullPerPeerMinute / 1024).toFixed(1)} KiB`, 'report', '—'],
   ['route-ack bytes per peer per minute during traffic', `${(ackPerPeerMinute / 1024).toFixed(1)} KiB`, 'report', '—'],
+  [`delivery ratio while ${crashedAt.size} peers crash and ${failures.length - crashedAt.size} links close (${counted.length} messages between live peers)`, `${(churnRatio * 100).toFixed(2)} %`, '≥ 99.9 %', yes(churnRatio >= 0.999)],
+  ['… retries per delivered message', churnRetries.toFixed(3), '—', '—'],
   ['routes converged after the last handshake', converged ? `${(convergeMs / 1000).toFixed(0)} s (virtual)` : 'no', 'converges', yes(converged)],
   ['mean routing table size', tableSize.toFixed(0), `${PEERS - 1}`, yes(Math.round(tableSize) === PEERS - 1)],
   ['routed drops (all reasons, all peers)', String(forwardDrops), '—', '—'],
@@ -172,7 +217,8 @@ console.log(`## Routing (bench/routing.bench.ts)
 
 Simulator: ${PEERS} peers, ${edges.length} links (mean degree ${degree.toFixed(2)}, 6–8), 10 ± 3 ms links with 1% loss
 (reliable mode: a loss costs a retransmission timeout), seed ${SEED}; ${MESSAGES} acknowledged 64-byte messages
-between random pairs, 100 per virtual second. Baselines: shortest paths by BFS on the same graph; flooding would cost
+between random pairs, 100 per virtual second; then ${CHURN_MESSAGES} more while 1% of peers crash and 1% of links close
+(messages from or to a crashed peer not counted). Baselines: shortest paths by BFS on the same graph; flooding would cost
 about ${edges.length * 2} transmissions per message. Real WebRTC: @roamhq/wrtc on loopback, a line A–B–C–D in one
 process, ${ROUNDS} acked round trips each way; added latency per hop = (p50 A→D − p50 A→B) / 4 (four more link
 crossings and forwards on the round trip). Wall time ${((performance.now() - wall) / 1000).toFixed(0)} s.
