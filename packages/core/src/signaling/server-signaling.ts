@@ -63,12 +63,17 @@ export class ServerSignaling extends SignalingClient {
   }
 }
 
+const ignoreError = (): void => {}
+
 const connect = (socket: WebSocketLike, handlers: ChannelHandlers, metrics: CoreMetrics): SignalingChannel => {
   let done = false
   const closed = (): void => {
     if (done) return
     done = true
-    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null
+    socket.onopen = socket.onmessage = socket.onclose = null
+    // Keep an error listener: closing a socket that is still connecting makes ws emit 'error',
+    // and an EventEmitter 'error' with no listener would crash the process.
+    socket.onerror = ignoreError
     handlers.closed()
   }
   socket.onopen = () => { handlers.open() }
