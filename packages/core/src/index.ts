@@ -68,7 +68,33 @@ export type {
 } from './signaling/types.js'
 export type { WebSocketConstructor, WebSocketLike } from './signaling/websocket.js'
 export { createPeer, MeshPeer } from './peer.js'
-export type { Peer, PeerOptions, PeerEvents, RoomSpec } from './peer.js'
+export type { Peer, PeerOptions, PeerEvents, RoomSpec, CapabilityOptions, PeerCapabilities } from './peer.js'
+export { MessageRouter } from './routing/message-router.js'
+export type {
+  RoutedMessage, RoutedMessageHandler, SendOptions as RouterSendOptions, DeliveryReport, RouterEvents, MessageRouterInit
+} from './routing/message-router.js'
+export { DEFAULT_ROUTER_OPTIONS, resolveRouterOptions } from './routing/options.js'
+export type { RouterOptions, ResolvedRouterOptions } from './routing/options.js'
+export { DeliveryFailedError } from './routing/errors.js'
+export type { DeliveryFailureReason } from './routing/errors.js'
+export type { RouteInfo, SelectedRoute } from './routing/routing-table.js'
+export { Gossip, GOSSIP_PENALTIES } from './gossip/gossip.js'
+export type { GossipMessage, GossipVerdict, GossipHandler, GossipDropReason, GossipEvents, GossipOptions } from './gossip/gossip.js'
+export { GOSSIP_DEFAULTS, resolveGossipTuning } from './gossip/options.js'
+export type { GossipTuning, ResolvedGossipTuning } from './gossip/options.js'
+export type { GossipMetrics } from './gossip/metrics.js'
+export { PeerCapabilityManager } from './capabilities/manager.js'
+export type { CapabilityRejectReason, CapabilityEvents, PeerCapabilityManagerOptions } from './capabilities/manager.js'
+export { CapabilityAdvertiser } from './capabilities/advertiser.js'
+export type { CapabilityAdvertiserOptions } from './capabilities/advertiser.js'
+export { PeerRoleClassifier, classifyRecord, DEFAULT_ROLE_THRESHOLDS } from './capabilities/classifier.js'
+export type { PeerRole, RoleThresholds, RoleEvents } from './capabilities/classifier.js'
+export {
+  CAPABILITY_TOPIC, MAX_LOAD, CapabilityRole, encodeCapabilityRecord, decodeCapabilityRecord
+} from './capabilities/record.js'
+export type { CapabilityFields, CapabilityRecord, CapabilityRoleName } from './capabilities/record.js'
+export { MemoryCapabilityStore } from './capabilities/store.js'
+export type { CapabilityStore } from './capabilities/store.js'
 export {
   resolvePoolOptions,
   planDials,

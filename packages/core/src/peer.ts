@@ -4,8 +4,16 @@
  * so one process can run many peers (the simulator runs hundreds).
  */
 import { ObservableV2 } from 'lib0/observable'
-import type { Clock, Link, PeerId, Rng, SignalData, Timer, Transport } from '@ymesh/protocol'
+import { decodeEnvelope, Tag, type Clock, type Frame, type Link, type PeerId, type Rng, type SignalData, type Timer, type Transport } from '@ymesh/protocol'
 import { topicFromRoomSecret, type Identity } from '@ymesh/crypto'
+import { CapabilityAdvertiser, type CapabilityAdvertiserOptions } from './capabilities/advertiser.js'
+import { PeerRoleClassifier, type RoleThresholds } from './capabilities/classifier.js'
+import { PeerCapabilityManager, type PeerCapabilityManagerOptions } from './capabilities/manager.js'
+import type { CapabilityFields, CapabilityRoleName } from './capabilities/record.js'
+import { Gossip } from './gossip/gossip.js'
+import type { GossipTuning } from './gossip/options.js'
+import { MessageRouter } from './routing/message-router.js'
+import type { RouterOptions } from './routing/options.js'
 import { InvalidOptionsError, type HandshakeFailureReason } from './errors.js'
 import type { Connection, ConnectionTuning } from './connections/connection.js'
 import { FrameDispatcher, type FrameHandler } from './connections/dispatcher.js'
@@ -42,6 +50,30 @@ export interface PeerOptions {
   /** Accept stock y-webrtc peers as 'y-webrtc' connections. Default true. */
   readonly acceptStockPeers?: boolean
   readonly logger?: Logger
+  /** Multi-hop routing (peer.router). false: no router, and signaling through the server only. Default on. */
+  readonly routing?: boolean | RouterOptions
+  /** Topic gossip (peer.gossip). false: no gossip, and therefore no capability records. Default on. */
+  readonly gossip?: boolean | GossipTuning
+  /** Capability records, advertisement and role classification (peer.capabilities). Default on (needs gossip). */
+  readonly capabilities?: boolean | CapabilityOptions
+}
+
+export interface CapabilityOptions {
+  readonly store?: PeerCapabilityManagerOptions['store']
+  /** Time stamped into records; default Date.now with the system clock, the injected clock's now otherwise. */
+  readonly now?: () => number
+  readonly maxRecordAgeMs?: number
+  readonly thresholds?: Partial<RoleThresholds>
+  readonly advertiser?: Partial<Omit<CapabilityAdvertiserOptions, 'manager' | 'clock' | 'rng' | 'logger' | 'measure'>>
+  /** Our figures beyond what the peer measures itself (platform, bandwidth, storage quota, roles). */
+  readonly fields?: Partial<CapabilityFields>
+}
+
+/** The capability layer of a peer: records of every peer, our advertiser, and role classification. */
+export interface PeerCapabilities {
+  readonly manager: PeerCapabilityManager
+  readonly advertiser: CapabilityAdvertiser
+  readonly classifier: PeerRoleClassifier
 }
 
 export type RoomSpec = string | { readonly name: string, readonly password?: string } | { readonly secret: Uint8Array, readonly name?: string }
@@ -77,6 +109,12 @@ export interface Peer {
   readonly running: boolean
   readonly metrics: CoreMetrics
   readonly neighbours: Neighbours
+  /** Routed unicast (null with `routing: false`). */
+  readonly router: MessageRouter | null
+  /** Topic gossip (null with `gossip: false`). */
+  readonly gossip: Gossip | null
+  /** Capability records and roles (null with `capabilities: false` or `gossip: false`). */
+  readonly capabilities: PeerCapabilities | null
   start(): void
   stop(): void
   on: ObservableV2<PeerEvents>['on']
@@ -94,8 +132,13 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   private readonly clock: Clock
   private readonly rng: Rng
   private readonly logger: Logger
+  readonly router: MessageRouter | null
+  readonly gossip: Gossip | null
+  readonly capabilities: PeerCapabilities | null
   private readonly dispatcher: FrameDispatcher
   private readonly signaling: SignalingSource
+  private readonly serviceStops: Array<() => void> = []
+  private startedAt = 0
   private transport: Transport | null = null
   private ownTransport = false
   private readonly rooms = new Map<string, Room>() // by topic
@@ -126,6 +169,9 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     if (this.signaling.localPeer !== this.peerId) {
       throw new InvalidOptionsError(`the signaling source speaks for ${this.signaling.localPeer}, not for this peer (${this.peerId})`)
     }
+    this.router = this.createRouter()
+    this.gossip = this.createGossip()
+    this.capabilities = this.createCapabilities()
     this.metrics.registry.gauge('ymesh_connections', 'Open connections by kind, and attempts in progress', () => {
       const counts = { ymesh: 0, 'y-webrtc': 0, connecting: 0 }
       for (const e of this.entries.values()) counts[e.connection?.kind ?? 'connecting']++
@@ -135,6 +181,134 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
   get running (): boolean {
     return this.isRunning
+  }
+
+  private createRouter (): MessageRouter | null {
+    const o = this.options.routing
+    if (o === false) return null
+    return new MessageRouter({
+      identity: this.options.identity,
+      neighbours: this.neighbours,
+      dispatcher: this.dispatcher,
+      clock: this.clock,
+      rng: this.rng,
+      metrics: this.metrics,
+      logger: this.logger,
+      options: o === true || o === undefined ? {} : o,
+      registerEnvelopeHandler: false
+    })
+  }
+
+  private createGossip (): Gossip | null {
+    const o = this.options.gossip
+    if (o === false) return null
+    return new Gossip({
+      neighbours: this.neighbours,
+      dispatcher: this.dispatcher,
+      clock: this.clock,
+      rng: this.rng,
+      metrics: this.metrics,
+      logger: this.logger,
+      identity: this.options.identity,
+      handleEnvelopeFrames: false,
+      options: o === true || o === undefined ? {} : o
+    })
+  }
+
+  private createCapabilities (): PeerCapabilities | null {
+    const o = this.options.capabilities
+    if (o === false || this.gossip === null) return null
+    const c: CapabilityOptions = o === true || o === undefined ? {} : o
+    const manager = new PeerCapabilityManager({
+      gossip: this.gossip,
+      clock: this.clock,
+      rng: this.rng,
+      metrics: this.metrics,
+      logger: this.logger,
+      identity: this.options.identity,
+      // Records carry wall-clock stamps that other peers check; the injected clock is only shared on the simulator.
+      now: c.now ?? (this.options.clock === undefined ? Date.now : () => this.clock.now()),
+      ...(c.store === undefined ? {} : { store: c.store }),
+      ...(c.maxRecordAgeMs === undefined ? {} : { maxRecordAgeMs: c.maxRecordAgeMs })
+    })
+    const advertiser = new CapabilityAdvertiser({
+      ...c.advertiser,
+      manager,
+      clock: this.clock,
+      rng: this.rng,
+      logger: this.logger,
+      measure: () => this.measure(c.fields ?? {})
+    })
+    return { manager, advertiser, classifier: new PeerRoleClassifier(c.thresholds) }
+  }
+
+  /** Our capability figures: free slots and load from the pool, the rest from options. */
+  private measure (fields: Partial<CapabilityFields>): CapabilityFields {
+    const max = this.pool.maxConnections
+    const used = this.entries.size
+    const roles: CapabilityRoleName[] = [...(fields.roles ?? (this.relaying() ? ['relay'] : []))]
+    return {
+      platform: fields.platform ?? (typeof (globalThis as { document?: unknown }).document === 'undefined' ? 'node' : 'browser'),
+      roles,
+      freeSlots: fields.freeSlots ?? Math.max(0, Math.min(0xffff, max - used)),
+      bandwidth: fields.bandwidth ?? 10_000_000,
+      uptimeMs: Math.max(0, Math.floor(this.clock.now() - this.startedAt)),
+      load: fields.load ?? Math.min(1000, Math.round(1000 * used / Math.max(1, max))),
+      storageQuota: fields.storageQuota ?? 0,
+      protocolVersions: fields.protocolVersions ?? [1]
+    }
+  }
+
+  /** Whether this peer forwards routed messages (and so relayed signaling) for others. */
+  private relaying (): boolean {
+    return this.router !== null && this.router.options.routing && this.router.options.forwarding
+  }
+
+  private envelopeOff: (() => void) | null = null
+
+  /** One handler for 'envelope' frames, shared by routing (peer destinations) and gossip (topics). */
+  private readonly onEnvelope = (frame: Frame, connection: Connection): void => {
+    let envelope
+    try {
+      envelope = decodeEnvelope(frame.payload)
+    } catch (error) {
+      this.metrics.drops.inc({ reason: 'malformed-envelope' })
+      this.logger.debug('malformed envelope', { remotePeer: connection.remotePeer, error })
+      return
+    }
+    if (envelope.destination.kind === 'peer') this.router?.receiveEnvelope(envelope, connection)
+    else this.gossip?.receiveEnvelope(envelope, connection)
+  }
+
+  private startServices (): void {
+    const { router, gossip, capabilities } = this
+    if ((router !== null || gossip !== null) && !this.dispatcher.has(Tag.Envelope)) {
+      this.envelopeOff = this.dispatcher.handle(Tag.Envelope, this.onEnvelope)
+      this.serviceStops.push(() => { this.envelopeOff?.(); this.envelopeOff = null })
+    }
+    if (router !== null) { router.start(); this.serviceStops.push(() => { router.stop() }) }
+    if (gossip !== null) { gossip.start(); this.serviceStops.push(() => { gossip.stop() }) }
+    if (capabilities !== null) {
+      const detach = capabilities.classifier.attach(capabilities.manager)
+      const changed = (): void => { capabilities.advertiser.changed() }
+      this.on('connection-open', changed)
+      this.on('connection-close', changed)
+      capabilities.manager.start().then(() => {
+        if (this.isRunning && capabilities.manager.started) capabilities.advertiser.start()
+      }, (error: unknown) => { this.logger.warn('capability manager failed to start', { error }) })
+      this.serviceStops.push(() => {
+        this.off('connection-open', changed)
+        this.off('connection-close', changed)
+        detach()
+        capabilities.advertiser.stop()
+        capabilities.manager.stop()
+      })
+    }
+  }
+
+  private stopServices (): void {
+    // Reverse order: capabilities use gossip, everything uses the envelope handler.
+    for (const stop of this.serviceStops.splice(0).reverse()) stop()
   }
 
   /** Open connections (both kinds). */
@@ -152,7 +326,17 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
   /** Register the handler of every inbound frame of `tag` (one per tag); returns the unregister function. */
   handle (tag: number, handler: FrameHandler): () => void {
-    return this.dispatcher.handle(tag, handler)
+    if (tag !== Tag.Envelope || this.envelopeOff === null) return this.dispatcher.handle(tag, handler)
+    // Backwards compatibility: an app that claims 'envelope' frames takes them over from
+    // routing and gossip until it unregisters.
+    this.logger.warn('an app handler takes over envelope frames: routing and gossip receive none until it unregisters')
+    this.envelopeOff()
+    this.envelopeOff = null
+    const off = this.dispatcher.handle(tag, handler)
+    return () => {
+      off()
+      if (this.isRunning && this.envelopeOff === null && !this.dispatcher.has(Tag.Envelope)) this.envelopeOff = this.dispatcher.handle(Tag.Envelope, this.onEnvelope)
+    }
   }
 
   /** Prometheus text exposition of this peer's metrics. */
@@ -173,6 +357,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
         clock: this.clock
       })
     }
+    this.startedAt = this.clock.now()
+    this.startServices()
     this.signaling.on('announce', this.onAnnounce)
     this.signaling.on('signal', this.onSignal)
     this.signaling.on('status', this.onStatus)
@@ -192,6 +378,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.signaling.off('signal', this.onSignal)
     this.signaling.off('status', this.onStatus)
     for (const entry of [...this.entries.values()]) this.drop(entry, 'stopped')
+    this.stopServices()
     this.signaling.stop()
     if (this.ownTransport) {
       this.transport?.close()
