@@ -17,11 +17,12 @@ import {
   type WebRtcTransportOptions
 } from '@ymesh/core'
 import {
-  AuthenticatedDoc, DocStore, RoomPolicy, SyncMessageType, decodeSignedAwareness, decodeSyncMessage, encodeSyncMessage, storeKeyFromIdentity,
+  AuthenticatedDoc, DocStore, RoomPolicy, SyncMessageType, encodeSyncMessage, storeKeyFromIdentity,
   type StorageError, type SyncStorage
 } from '@ymesh/sync'
 import { bridgeAwareness, rebindLocalClient } from './awareness-bridge.js'
 import { BcKind, BroadcastLink, type BcMessage } from './broadcast.js'
+import { DocGossip, GOSSIP_CONTROL_TYPE, itemIdOf, type DocGossipStats, type ItemId } from './doc-gossip.js'
 import { DocRouter, type DocEndpoint } from './doc-router.js'
 import { encodeDocFrame, tagOfSyncMessage } from './doc-wire.js'
 import { InvalidProviderOptionsError } from './errors.js'
@@ -62,6 +63,14 @@ export interface MeshProviderOptions {
   readonly hybridSignaling?: boolean
   /** Local transactions within this window are signed once. Default 16 ms. */
   readonly batchWindowMs?: number
+  /**
+   * How updates and awareness spread between ymesh neighbours: true (default) Plumtree gossip
+   * (eager tree + lazy IHAVE/GRAFT repair, ≈ one copy per peer); false: flooding, every new
+   * item to every neighbour (y-webrtc's strategy), the fallback.
+   */
+  readonly gossip?: boolean
+  /** An announced item not received within this is pulled (GRAFT). Default 150 ms. */
+  readonly graftTimeoutMs?: number
   readonly clock?: Clock
   readonly rng?: Rng
   readonly logger?: Logger
@@ -124,6 +133,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private tick: Timer | null = null
   private lastAntiEntropy = 0
   private readonly endpoint: DocEndpoint
+  private readonly gossip: DocGossip
   private readonly onDocUpdate = (update: Uint8Array): void => { this.stock.broadcastUpdate(update) }
   private readonly onAppAwareness = ({ added, updated, removed }: { added: number[], updated: number[], removed: number[] }): void => {
     this.stock.broadcastAwareness([...added, ...updated, ...removed])
@@ -158,6 +168,12 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       synced: (connection) => { this.stockSynced.add(connection); this.checkSynced() },
       malformed: (from, detail) => { this.emitSafe('drop', { reason: 'malformed', from, detail }) }
     })
+    this.gossip = new DocGossip({
+      clock: this.clock,
+      plumtree: options.gossip !== false,
+      ...(options.graftTimeoutMs === undefined ? {} : { graftTimeoutMs: options.graftTimeoutMs }),
+      send: (to, message) => { const n = this.neighbours.get(to); if (n !== undefined) this.sendTo(n.connection, message) }
+    })
     this.endpoint = {
       docId: roomName,
       topic: roomName,
@@ -184,6 +200,11 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   /** The engine (signed log, authorship, stats); null before 'ready'. */
   get authenticated (): AuthenticatedDoc | null {
     return this.engine
+  }
+
+  /** Dissemination counters (item copies received, duplicates, pushes, IHAVE ids, GRAFTs, PRUNEs) since creation. */
+  get gossipStats (): Readonly<DocGossipStats> {
+    return { ...this.gossip.stats }
   }
 
   /** The peer this provider uses; null before 'ready'. */
@@ -242,9 +263,16 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       ...(o.batchWindowMs === undefined ? {} : { batchWindowMs: o.batchWindowMs })
     })
     this.engine = engine
-    engine.on('message', ({ message, to }) => { this.sendToMesh(message, to, null) })
+    engine.on('message', ({ message, to }) => {
+      const id = to === null ? itemIdOf(message) : null
+      if (id !== null) this.spread(id, message, null)
+      else this.sendToMesh(message, to, null)
+    })
     engine.on('accepted', ({ bytes, from }) => {
-      if (from !== null && from !== ('local-store' as PeerId)) this.sendToMesh(encodeSyncMessage({ type: SyncMessageType.Update, update: bytes }), null, from)
+      if (from === null || from === ('local-store' as PeerId)) return
+      const message = encodeSyncMessage({ type: SyncMessageType.Update, update: bytes })
+      const id = itemIdOf(message)
+      if (id !== null) this.spread(id, message, from)
     })
     engine.on('unauthenticated-applied', () => { this.unsignedApplied++ })
     engine.on('drop', (e) => { this.emitSafe('drop', e) })
@@ -311,6 +339,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     removeAwarenessStates(this.awareness, [this.doc.clientID], 'disconnect')
     if (this.tick !== null) this.clock.clearInterval(this.tick)
     this.tick = null
+    this.gossip.stop()
     if (this.bc !== null) {
       this.bc.post(BcKind.Bye, '', new Uint8Array(0))
       void this.bc.stop()
@@ -338,6 +367,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     }
     if (this.neighbours.get(connection.remotePeer)?.connection === connection) return
     this.neighbours.set(connection.remotePeer, { connection, synced: false })
+    this.gossip.add(connection.remotePeer)
     const engine = this.engine as AuthenticatedDoc
     this.sendTo(connection, engine.syncRequest())
     for (const entry of this.awarenessEntries.values()) this.sendTo(connection, entry)
@@ -351,6 +381,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     let gone = false
     if (tracked?.connection === connection) {
       this.neighbours.delete(connection.remotePeer)
+      this.gossip.remove(connection.remotePeer)
       gone = true
     }
     if (this.stock.remove(connection)) gone = true
@@ -399,12 +430,23 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     if (engine === null || !this.isConnected) return
     if (connection !== null && this.neighbours.get(from)?.connection !== connection && connection.state === 'open') this.connectionOpened(connection)
     const type = message[0]
+    if (type === GOSSIP_CONTROL_TYPE) {
+      try {
+        this.gossip.control(message, from)
+      } catch (err) {
+        this.emitSafe('drop', { reason: 'malformed', from, detail: `gossip control: ${err instanceof Error ? err.message : String(err)}` })
+      }
+      return
+    }
+    const id = itemIdOf(message)
+    if (id !== null && this.gossip.received(id, from) === 'duplicate') return
     if (type === SyncMessageType.Awareness) {
-      this.receiveAwareness(engine, message, from)
+      this.receiveAwareness(engine, message, from, id)
       return
     }
     const before = this.unsignedApplied
     void engine.receive(message, { from }).then(() => {
+      if (id !== null) this.gossip.settled(id)
       if (type === SyncMessageType.SyncResponse) {
         const n = this.neighbours.get(from)
         if (n !== undefined && !n.synced) {
@@ -418,23 +460,28 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   }
 
   /** Verified awareness that advanced someone's clock is forwarded once (the clock dedupes). */
-  private receiveAwareness (engine: AuthenticatedDoc, message: Uint8Array, from: PeerId): void {
-    let clientId: number
-    try {
-      const decoded = decodeSyncMessage(message)
-      if (decoded.type !== SyncMessageType.Awareness) return
-      clientId = decodeSignedAwareness(decoded.entry).clientId
-    } catch {
-      void engine.receive(message, { from }) // the engine reports it as a drop
+  private receiveAwareness (engine: AuthenticatedDoc, message: Uint8Array, from: PeerId, id: ItemId | null): void {
+    if (id === null) {
+      void engine.receive(message, { from }) // malformed: the engine reports it as a drop
       return
     }
+    const clientId = id.clientId
     const before = engine.awareness.meta.get(clientId)?.clock ?? -1
     void engine.receive(message, { from }).then(() => {
+      this.gossip.settled(id)
       const after = engine.awareness.meta.get(clientId)?.clock ?? -1
       if (after <= before) return
       this.awarenessEntries.set(clientId, message)
-      this.sendToMesh(message, null, from)
+      this.spread(id, message, from)
     })
+  }
+
+  /** A new signed update or awareness entry: gossip to the room's neighbours, and to the BroadcastChannel. */
+  private spread (id: ItemId, message: Uint8Array, from: PeerId | null): void {
+    if (from === null && id.what === 1) this.awarenessEntries.set(this.doc.clientID, message)
+    if (!this.isConnected) return
+    this.gossip.deliver(id, message, from)
+    if (this.bc !== null && !(from !== null && this.bcPeers.has(from))) this.bc.post(BcKind.Message, '', message)
   }
 
   /** To one peer (`to`), or to every neighbour and the BroadcastChannel except `except`. */

@@ -1,0 +1,332 @@
+/**
+ * Plumtree (epidemic broadcast trees) for one document's signed updates and awareness
+ * entries, over the room's ymesh neighbours. New items are pushed along the eager edges; a
+ * neighbour that hands us an item we already have is PRUNEd to lazy, so the eager edges
+ * settle into a spanning tree and each peer receives ≈ one copy of each item. Lazy edges
+ * carry IHAVE announcements (ids only); an announced item that does not arrive within
+ * `graftTimeoutMs` is pulled with a GRAFT, which also turns that edge eager again, so the
+ * tree repairs itself. Anti-entropy (sync-request) stays underneath for what is lost anyway.
+ *
+ * Why not @ymesh/core's Gossip: its envelopes are signed and verified per message by the
+ * envelope's source, and carry a random id. Our items are already signed by their authors
+ * (the sync layer's signature, bound to the clientID), so an envelope would mean a second
+ * signature and a second verification per item, and the same update arriving through
+ * anti-entropy would not be recognised as a duplicate. Here an item's id is its signed
+ * header (clientID, sequence range; clientID, awareness clock), and an id counts as seen only
+ * once the engine accepted the item: a forged copy never shadows the real one.
+ *
+ * Control messages travel inside doc-sync frames, after the document id, under a message
+ * type the sync grammar does not use:
+ *
+ *   gossip-control = 32 • kind:varUint (0 IHAVE | 1 GRAFT | 2 PRUNE) • count:varUint • id*
+ *   id             = what:varUint (0 update | 1 awareness) • clientId:varUint • a:varUint • b:varUint
+ *                    -- update: seqStart, seqEnd; awareness: clock, 0
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { InvalidMessageError, decodeAll, readBoundedVarUint, type Clock, type PeerId, type Timer } from '@ymesh/protocol'
+import { SyncMessageType, decodeSignedAwareness, decodeSignedUpdate, decodeSyncMessage } from '@ymesh/sync'
+
+/** The first byte of a gossip control message (outside @ymesh/sync's message types 0–4). */
+export const GOSSIP_CONTROL_TYPE = 32
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+
+export const GossipControlKind = Object.freeze({ IHave: 0, Graft: 1, Prune: 2 } as const)
+export type GossipControlKind = (typeof GossipControlKind)[keyof typeof GossipControlKind]
+
+export interface ItemId {
+  readonly what: 0 | 1
+  readonly clientId: number
+  readonly a: number
+  readonly b: number
+}
+
+export interface GossipControl {
+  readonly kind: GossipControlKind
+  readonly ids: readonly ItemId[]
+}
+
+/** Most ids per control message; longer lists are split. */
+export const MAX_CONTROL_IDS = 512
+
+export const encodeGossipControl = (control: GossipControl): Uint8Array => encoding.encode((e) => {
+  encoding.writeVarUint(e, GOSSIP_CONTROL_TYPE)
+  encoding.writeVarUint(e, control.kind)
+  encoding.writeVarUint(e, control.ids.length)
+  for (const id of control.ids) {
+    encoding.writeVarUint(e, id.what)
+    encoding.writeVarUint(e, id.clientId)
+    encoding.writeVarUint(e, id.a)
+    encoding.writeVarUint(e, id.b)
+  }
+})
+
+export const decodeGossipControl = (bytes: Uint8Array): GossipControl => decodeAll(bytes, 'gossip control', (d) => {
+  const type = decoding.readVarUint(d)
+  if (type !== GOSSIP_CONTROL_TYPE) throw new InvalidMessageError(`gossip control starts with ${GOSSIP_CONTROL_TYPE}, not ${type}`)
+  const kind = readBoundedVarUint(d, GossipControlKind.Prune, 'gossip control kind') as GossipControlKind
+  const count = readBoundedVarUint(d, MAX_CONTROL_IDS, 'gossip control id count')
+  const ids: ItemId[] = []
+  for (let i = 0; i < count; i++) {
+    const what = readBoundedVarUint(d, 1, 'gossip id kind') as 0 | 1
+    ids.push({ what, clientId: readBoundedVarUint(d, MAX_SAFE, 'gossip id clientId'), a: readBoundedVarUint(d, MAX_SAFE, 'gossip id a'), b: readBoundedVarUint(d, MAX_SAFE, 'gossip id b') })
+  }
+  return { kind, ids }
+})
+
+export const itemKey = (id: ItemId): string => `${id.what}:${id.clientId}:${id.a}:${id.b}`
+
+/** The id of a signed update or awareness message; null for every other message (or a malformed one). */
+export const itemIdOf = (message: Uint8Array): ItemId | null => {
+  const type = message[0]
+  if (type !== SyncMessageType.Update && type !== SyncMessageType.Awareness) return null
+  try {
+    const m = decodeSyncMessage(message)
+    if (m.type === SyncMessageType.Update) {
+      const u = decodeSignedUpdate(m.update)
+      return { what: 0, clientId: u.clientId, a: u.seqStart, b: u.seqEnd }
+    }
+    if (m.type === SyncMessageType.Awareness) {
+      const a = decodeSignedAwareness(m.entry)
+      return { what: 1, clientId: a.clientId, a: a.clock, b: 0 }
+    }
+  } catch {
+    // the engine reports malformed messages; gossip just does not track them
+  }
+  return null
+}
+
+export interface DocGossipOptions {
+  readonly clock: Clock
+  /** Sends a message (an item or a control) to one neighbour. */
+  readonly send: (to: PeerId, message: Uint8Array) => void
+  /** false: plain flooding (y-webrtc's strategy) — every new item to every neighbour, no PRUNE, no IHAVE. */
+  readonly plumtree?: boolean
+  readonly graftTimeoutMs?: number
+  readonly ihaveDelayMs?: number
+  readonly maxSeen?: number
+  readonly maxCached?: number
+  readonly cacheTtlMs?: number
+  readonly maxPullAttempts?: number
+}
+
+export interface DocGossipStats {
+  /** Item copies received from neighbours (first copies and duplicates). */
+  received: number
+  duplicates: number
+  /** Item copies sent eagerly, or in answer to a GRAFT. */
+  pushed: number
+  announced: number
+  grafts: number
+  prunes: number
+}
+
+interface Missing { id: ItemId, announcers: PeerId[], deadline: number, attempts: number }
+
+export class DocGossip {
+  readonly stats: DocGossipStats = { received: 0, duplicates: 0, pushed: 0, announced: 0, grafts: 0, prunes: 0 }
+  private readonly eager = new Set<PeerId>()
+  private readonly lazy = new Set<PeerId>()
+  /** Keys accepted (or being checked by the engine), oldest first. */
+  private readonly seen = new Map<string, number>()
+  private readonly checking = new Set<string>()
+  private readonly cache = new Map<string, { message: Uint8Array, at: number }>()
+  private readonly missing = new Map<string, Missing>()
+  private readonly pendingIHave = new Map<PeerId, ItemId[]>()
+  private flushTimer: Timer | null = null
+  private pullTimer: Timer | null = null
+  private readonly plumtree: boolean
+  private readonly graftTimeoutMs: number
+  private readonly ihaveDelayMs: number
+  private readonly maxSeen: number
+  private readonly maxCached: number
+  private readonly cacheTtlMs: number
+  private readonly maxPullAttempts: number
+
+  constructor (private readonly options: DocGossipOptions) {
+    this.plumtree = options.plumtree ?? true
+    this.graftTimeoutMs = options.graftTimeoutMs ?? 150
+    this.ihaveDelayMs = options.ihaveDelayMs ?? 10
+    this.maxSeen = options.maxSeen ?? 65_536
+    this.maxCached = options.maxCached ?? 4_096
+    this.cacheTtlMs = options.cacheTtlMs ?? 120_000
+    this.maxPullAttempts = options.maxPullAttempts ?? 4
+  }
+
+  /** A new neighbour starts eager (Plumtree's initial state: the first items flood, duplicates prune). */
+  add (peer: PeerId): void {
+    if (!this.lazy.has(peer)) this.eager.add(peer)
+  }
+
+  remove (peer: PeerId): void {
+    this.eager.delete(peer)
+    this.lazy.delete(peer)
+    this.pendingIHave.delete(peer)
+    for (const m of this.missing.values()) {
+      const at = m.announcers.indexOf(peer)
+      if (at >= 0) m.announcers.splice(at, 1)
+    }
+  }
+
+  eagerPeers (): PeerId[] { return [...this.eager] }
+  lazyPeers (): PeerId[] { return [...this.lazy] }
+
+  /**
+   * An item arrived from `from` (a neighbour or a BroadcastChannel peer). 'duplicate': we
+   * have it (or are checking a copy), drop it — and PRUNE that edge when it was eager. 'new':
+   * hand it to the engine, then call settled().
+   */
+  received (id: ItemId, from: PeerId): 'new' | 'duplicate' {
+    this.stats.received++
+    const key = itemKey(id)
+    if (this.seen.has(key) || this.checking.has(key)) {
+      this.stats.duplicates++
+      if (this.plumtree && this.eager.delete(from)) {
+        this.lazy.add(from)
+        this.stats.prunes++
+        this.options.send(from, encodeGossipControl({ kind: GossipControlKind.Prune, ids: [] }))
+      }
+      return 'duplicate'
+    }
+    this.checking.add(key)
+    return 'new'
+  }
+
+  /** The engine finished with a copy received() called new; unless it was accepted, later copies may get through. */
+  settled (id: ItemId): void {
+    this.checking.delete(itemKey(id))
+  }
+
+  /** An item the engine accepted (ours, or a neighbour's): push it on eagerly, announce it lazily. */
+  deliver (id: ItemId, message: Uint8Array, from: PeerId | null): void {
+    const key = itemKey(id)
+    this.checking.delete(key)
+    if (this.seen.has(key)) return
+    const now = this.options.clock.now()
+    this.remember(key, now)
+    this.missing.delete(key)
+    this.cache.set(key, { message, at: now })
+    this.trimCache(now)
+    for (const peer of this.eager) {
+      if (peer === from) continue
+      this.stats.pushed++
+      this.options.send(peer, message)
+    }
+    if (!this.plumtree) {
+      for (const peer of this.lazy) if (peer !== from) { this.stats.pushed++; this.options.send(peer, message) }
+      return
+    }
+    for (const peer of this.lazy) {
+      if (peer === from) continue
+      let ids = this.pendingIHave.get(peer)
+      if (ids === undefined) this.pendingIHave.set(peer, ids = [])
+      ids.push(id)
+    }
+    if (this.pendingIHave.size > 0) this.flushTimer ??= this.options.clock.setTimeout(() => { this.flushIHave() }, this.ihaveDelayMs)
+  }
+
+  /** A gossip control message from a neighbour. Throws InvalidMessageError when malformed. */
+  control (message: Uint8Array, from: PeerId): void {
+    const c = decodeGossipControl(message)
+    if (!this.eager.has(from) && !this.lazy.has(from)) return // not (or no longer) a neighbour in this room
+    switch (c.kind) {
+      case GossipControlKind.Prune:
+        if (this.eager.delete(from)) this.lazy.add(from)
+        return
+      case GossipControlKind.Graft:
+        this.lazy.delete(from)
+        this.eager.add(from)
+        for (const id of c.ids) {
+          const entry = this.cache.get(itemKey(id))
+          if (entry === undefined) continue // expired: anti-entropy will bring it
+          this.stats.pushed++
+          this.options.send(from, entry.message)
+        }
+        return
+      case GossipControlKind.IHave:
+        if (!this.plumtree) return
+        for (const id of c.ids) this.noteMissing(id, from)
+    }
+  }
+
+  /** Releases timers; the state stays (a provider that reconnects re-adds its neighbours). */
+  stop (): void {
+    if (this.flushTimer !== null) this.options.clock.clearTimeout(this.flushTimer)
+    if (this.pullTimer !== null) this.options.clock.clearTimeout(this.pullTimer)
+    this.flushTimer = null
+    this.pullTimer = null
+    this.pendingIHave.clear()
+    this.missing.clear()
+    this.eager.clear()
+    this.lazy.clear()
+  }
+
+  private remember (key: string, now: number): void {
+    this.seen.set(key, now)
+    if (this.seen.size > this.maxSeen) {
+      const oldest = this.seen.keys().next().value
+      if (oldest !== undefined) this.seen.delete(oldest)
+    }
+  }
+
+  private trimCache (now: number): void {
+    for (const [key, entry] of this.cache) {
+      if (this.cache.size <= this.maxCached && now - entry.at <= this.cacheTtlMs) break
+      this.cache.delete(key)
+    }
+  }
+
+  private flushIHave (): void {
+    this.flushTimer = null
+    for (const [peer, ids] of this.pendingIHave) {
+      this.stats.announced += ids.length
+      for (let at = 0; at < ids.length; at += MAX_CONTROL_IDS) {
+        this.options.send(peer, encodeGossipControl({ kind: GossipControlKind.IHave, ids: ids.slice(at, at + MAX_CONTROL_IDS) }))
+      }
+    }
+    this.pendingIHave.clear()
+  }
+
+  private noteMissing (id: ItemId, from: PeerId): void {
+    const key = itemKey(id)
+    if (this.seen.has(key) || this.checking.has(key)) return
+    const known = this.missing.get(key)
+    if (known !== undefined) {
+      if (!known.announcers.includes(from)) known.announcers.push(from)
+      return
+    }
+    if (this.missing.size >= this.maxSeen) return // anti-entropy will bring it
+    const deadline = this.options.clock.now() + this.graftTimeoutMs
+    this.missing.set(key, { id, announcers: [from], deadline, attempts: 0 })
+    this.pullTimer ??= this.options.clock.setTimeout(() => { this.pull() }, this.graftTimeoutMs)
+  }
+
+  /** What was announced but has not arrived: GRAFT the next announcer (pull it, and make that edge eager). */
+  private pull (): void {
+    this.pullTimer = null
+    const now = this.options.clock.now()
+    const wants = new Map<PeerId, ItemId[]>()
+    let next = Infinity
+    for (const [key, m] of this.missing) {
+      if (m.deadline > now) { next = Math.min(next, m.deadline); continue }
+      const peer = m.announcers[m.attempts % Math.max(1, m.announcers.length)]
+      if (peer === undefined || m.attempts >= this.maxPullAttempts) { this.missing.delete(key); continue }
+      m.attempts++
+      m.deadline = now + this.graftTimeoutMs * (1 + m.attempts)
+      next = Math.min(next, m.deadline)
+      let ids = wants.get(peer)
+      if (ids === undefined) wants.set(peer, ids = [])
+      ids.push(m.id)
+    }
+    for (const [peer, ids] of wants) {
+      this.stats.grafts++
+      this.lazy.delete(peer)
+      this.eager.add(peer)
+      for (let at = 0; at < ids.length; at += MAX_CONTROL_IDS) {
+        this.options.send(peer, encodeGossipControl({ kind: GossipControlKind.Graft, ids: ids.slice(at, at + MAX_CONTROL_IDS) }))
+      }
+    }
+    if (next !== Infinity) this.pullTimer = this.options.clock.setTimeout(() => { this.pull() }, Math.max(0, next - now))
+  }
+}
