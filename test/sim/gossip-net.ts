@@ -8,10 +8,8 @@ import { generateIdentity, type Identity } from '@ymesh/crypto'
 import type { Link, Rng } from '@ymesh/protocol'
 import { SimNetwork, type NetworkOptions, type SimTransport } from '@ymesh/sim'
 import {
-  createCoreMetrics, FrameDispatcher, openConnection, silentLogger, type Connection, type ConnectionTuning, type CoreMetrics
+  createCoreMetrics, FrameDispatcher, NeighbourSet, openConnection, silentLogger, type Connection, type ConnectionTuning, type CoreMetrics
 } from '@ymesh/core'
-// Not exported from @ymesh/core yet (the core owner adds it to src/index.ts).
-import { NeighbourSet } from '../../packages/core/src/connections/neighbours.js'
 
 export interface MeshNode {
   readonly index: number
@@ -118,11 +116,5 @@ export async function buildMesh (seed: number, n: number, edges: (rng: Rng) => E
   return { net, nodes, edges: graph }
 }
 
-// Gossip is not exported from @ymesh/core yet (the core owner adds it to src/index.ts).
-export { Gossip } from '../../packages/core/src/gossip/gossip.js'
-export type { GossipMessage } from '../../packages/core/src/gossip/gossip.js'
-export type { GossipTuning } from '../../packages/core/src/gossip/options.js'
-export { PeerCapabilityManager } from '../../packages/core/src/capabilities/manager.js'
-export { CapabilityAdvertiser } from '../../packages/core/src/capabilities/advertiser.js'
-export { CAPABILITY_TOPIC } from '../../packages/core/src/capabilities/record.js'
-export type { CapabilityFields } from '../../packages/core/src/capabilities/record.js'
+export { Gossip, PeerCapabilityManager, CapabilityAdvertiser, CAPABILITY_TOPIC } from '@ymesh/core'
+export type { GossipMessage, GossipTuning, CapabilityFields } from '@ymesh/core'

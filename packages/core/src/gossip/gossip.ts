@@ -16,76 +16,16 @@ import { InvalidOptionsError, StoppedError } from '../errors.js'
 import type { Connection } from '../connections/connection.js'
 import type { FrameDispatcher } from '../connections/dispatcher.js'
 import type { Neighbours } from '../connections/neighbours.js'
-import type { CoreMetrics } from '../metrics/core-metrics.js'
 import type { Logger } from '../logger.js'
 import { MessageCache, SeenCache, type CachedMessage } from './caches.js'
+import { PullTracker, type PullRequests } from './pulls.js'
 import { createGossipMetrics, type GossipMetrics } from './metrics.js'
-import { resolveGossipTuning, type GossipTuning, type ResolvedGossipTuning } from './options.js'
+import { resolveGossipTuning, type ResolvedGossipTuning } from './options.js'
+import { GOSSIP_PENALTIES, type GossipDropReason, type GossipEvents, type GossipHandler, type GossipMessage, type GossipOptions, type GossipVerdict } from './types.js'
+// Re-exported so the public names stay importable from this module.
+export { GOSSIP_PENALTIES } from './types.js'
+export type { GossipDropReason, GossipEvents, GossipHandler, GossipMessage, GossipOptions, GossipVerdict } from './types.js'
 import { decodeIHave, decodeIWant, encodeGossipControl, idKey, IHaveFlag, IWantFlag, MAX_GOSSIP_IDS } from './wire.js'
-
-/** A message as a subscriber sees it. Its signature has been verified against `source`. */
-export interface GossipMessage {
-  readonly id: Uint8Array
-  readonly topic: string
-  /** The author (verified). */
-  readonly source: PeerId
-  readonly payloadType: number
-  readonly payload: Uint8Array
-  /** Links crossed before reaching us. */
-  readonly hops: number
-  /** The neighbour that handed it to us. */
-  readonly from: PeerId
-  readonly envelope: Envelope
-}
-
-/**
- * What a subscriber says about a message: 'accept' (the default) forwards it; 'ignore' keeps
- * it from being forwarded (stale, not interesting); 'reject' also penalises the neighbour
- * that sent it (invalid content).
- */
-export type GossipVerdict = 'accept' | 'ignore' | 'reject'
-export type GossipHandler = (message: GossipMessage) => GossipVerdict | undefined | void
-
-/** Why an inbound gossip frame or message was dropped (the metric label). */
-export type GossipDropReason =
-  | 'malformed' | 'bad-signature' | 'oversized' | 'rate-limited' | 'rejected' | 'not-subscribed' | 'not-topic'
-  | 'missing-full' | 'pull-gave-up'
-
-/** Penalty added to a neighbour's score per drop reason (0: not its fault). */
-export const GOSSIP_PENALTIES: Readonly<Record<GossipDropReason, number>> = Object.freeze({
-  malformed: 10,
-  'bad-signature': 20,
-  oversized: 10,
-  'rate-limited': 1,
-  rejected: 5,
-  'not-subscribed': 0,
-  'not-topic': 0,
-  'missing-full': 0,
-  'pull-gave-up': 0
-})
-
-export interface GossipEvents {
-  /** A neighbour's penalty score went up: a hook for reputation and connection pruning. */
-  penalty: (event: { readonly peer: PeerId, readonly reason: GossipDropReason, readonly score: number }) => void
-}
-
-export interface GossipOptions {
-  readonly neighbours: Neighbours
-  readonly dispatcher: FrameDispatcher
-  readonly clock: Clock
-  readonly rng: Rng
-  readonly metrics: CoreMetrics
-  readonly logger: Logger
-  /** Needed to publish(); a relay-only gossip can leave it out. */
-  readonly identity?: Identity
-  /**
-   * Register for 'envelope' frames on the dispatcher (default true). A peer that also routes
-   * envelopes to peers registers one handler itself and passes topic envelopes to
-   * receiveEnvelope().
-   */
-  readonly handleEnvelopeFrames?: boolean
-  readonly options?: GossipTuning
-}
 
 interface TopicState {
   readonly handler: GossipHandler
@@ -95,15 +35,6 @@ interface TopicState {
   readonly lazyOnly: boolean
   /** Duplicates in a row from each eager neighbour (reset by a first copy from it). */
   readonly duplicateStreak: Map<Connection, number>
-}
-
-interface Missing {
-  readonly key: string
-  readonly id: Uint8Array
-  readonly topic: string
-  readonly announcers: Connection[]
-  deadline: number
-  attempts: number
 }
 
 interface Bucket { tokens: number, at: number }
@@ -131,15 +62,13 @@ export class Gossip extends ObservableV2<GossipEvents> {
   private readonly seen: SeenCache
   private readonly cache: MessageCache
   private readonly verifying = new Set<string>()
-  private readonly missing = new Map<string, Missing>()
+  private readonly pulls: PullTracker
   private readonly pendingIHave = new Map<Connection, Map<string, Uint8Array[]>>()
   private readonly buckets = new Map<Connection, Bucket>()
   private readonly scores = new Map<PeerId, number>()
   private readonly unregister: Array<() => void> = []
   private heartbeat: Timer | null = null
   private flushTimer: Timer | null = null
-  private missingTimer: Timer | null = null
-  private missingTimerAt = 0
   private running = false
 
   constructor (options: GossipOptions) {
@@ -155,6 +84,14 @@ export class Gossip extends ObservableV2<GossipEvents> {
     this.gossipMetrics = createGossipMetrics(options.metrics.registry)
     this.seen = new SeenCache(this.tuning.seenMax, this.tuning.seenTtlMs)
     this.cache = new MessageCache(this.tuning.cacheMax, this.tuning.cacheMaxBytes, this.tuning.cacheTtlMs)
+    this.pulls = new PullTracker({
+      clock: this.clock,
+      max: this.tuning.maxMissing,
+      maxAttempts: this.tuning.maxPullAttempts,
+      retryMs: this.tuning.graftTimeoutMs,
+      onDue: (requests) => { this.pull(requests) },
+      onGiveUp: () => { this.gossipMetrics.drops.inc({ reason: 'pull-gave-up' }) }
+    })
   }
 
   get started (): boolean {
@@ -184,12 +121,12 @@ export class Gossip extends ObservableV2<GossipEvents> {
     for (const off of this.unregister.splice(0)) off()
     this.neighbours.off('neighbour-up', this.onNeighbourUp)
     this.neighbours.off('neighbour-down', this.onNeighbourDown)
-    for (const timer of [this.heartbeat, this.flushTimer, this.missingTimer]) if (timer !== null) this.clock.clearTimeout(timer)
+    if (this.flushTimer !== null) this.clock.clearTimeout(this.flushTimer)
     if (this.heartbeat !== null) this.clock.clearInterval(this.heartbeat)
-    this.heartbeat = this.flushTimer = this.missingTimer = null
+    this.heartbeat = this.flushTimer = null
     for (const state of this.topics.values()) { state.eager.clear(); state.lazy.clear() }
     this.remoteTopics.clear()
-    this.missing.clear()
+    this.pulls.clear()
     this.pendingIHave.clear()
     this.buckets.clear()
     this.verifying.clear()
@@ -215,7 +152,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
 
   unsubscribe (topic: string): void {
     if (!this.topics.delete(topic)) return
-    for (const [key, missing] of this.missing) if (missing.topic === topic) this.missing.delete(key)
+    this.pulls.forgetTopic(topic)
     if (!this.running) return
     for (const connection of this.neighbours.all()) this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Unsubscribe, [])
   }
@@ -303,7 +240,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
 
   /** Sizes of the bounded memories, for tests and metrics. */
   stats (): { readonly seen: number, readonly cached: number, readonly missing: number, readonly verifying: number } {
-    return { seen: this.seen.size, cached: this.cache.size, missing: this.missing.size, verifying: this.verifying.size }
+    return { seen: this.seen.size, cached: this.cache.size, missing: this.pulls.size, verifying: this.verifying.size }
   }
 
   private readonly onNeighbourUp = ({ connection }: { readonly connection: Connection }): void => {
@@ -320,10 +257,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     for (const state of this.topics.values()) { state.eager.delete(connection); state.lazy.delete(connection); state.duplicateStreak.delete(connection) }
     this.pendingIHave.delete(connection)
     this.buckets.delete(connection)
-    for (const missing of this.missing.values()) {
-      const at = missing.announcers.indexOf(connection)
-      if (at >= 0) missing.announcers.splice(at, 1)
-    }
+    this.pulls.forgetConnection(connection)
     this.cache.forget(connection)
   }
 
@@ -378,7 +312,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     const now = this.clock.now()
     const topic = (envelope.destination as { topic: string }).topic
     this.seen.add(key, now)
-    this.missing.delete(key)
+    this.pulls.resolve(key)
     if (from !== null) {
       const verdict = this.deliver(state, envelope, from, topic)
       if (verdict === 'reject') { this.drop(from, 'rejected'); return }
@@ -494,48 +428,15 @@ export class Gossip extends ObservableV2<GossipEvents> {
       const entry = this.cache.get(key)
       if (entry !== undefined) { entry.knownBy.add(connection); continue }
       if (this.seen.has(key) || this.verifying.has(key)) continue
-      this.noteMissing(key, id, topic, connection)
+      // Nothing is pushed on a lazy-only topic: pull at once instead of waiting for an eager copy.
+      const wait = state.lazyOnly ? this.tuning.ihaveDelayMs : this.tuning.graftTimeoutMs
+      if (!this.pulls.note(key, id, topic, connection, wait)) this.drop(connection, 'missing-full')
     }
-  }
-
-  private noteMissing (key: string, id: Uint8Array, topic: string, connection: Connection): void {
-    const known = this.missing.get(key)
-    if (known !== undefined) {
-      if (!known.announcers.includes(connection)) known.announcers.push(connection)
-      return
-    }
-    if (this.missing.size >= this.tuning.maxMissing) { this.drop(connection, 'missing-full'); return }
-    // Nothing is pushed on a lazy-only topic: pull at once instead of waiting for an eager copy.
-    const wait = this.topics.get(topic)?.lazyOnly === true ? this.tuning.ihaveDelayMs : this.tuning.graftTimeoutMs
-    this.missing.set(key, { key, id: id.slice(), topic, announcers: [connection], deadline: this.clock.now() + wait, attempts: 0 })
-    this.schedulePull(this.clock.now() + wait)
   }
 
   /** Pull what was announced but has not arrived: IWANT (with GRAFT, so the tree heals) to the next announcer. */
-  private pullMissing (): void {
-    this.missingTimer = null
-    const now = this.clock.now()
-    const requests = new Map<Connection, Map<string, Uint8Array[]>>()
-    let next = Infinity
-    for (const missing of this.missing.values()) {
-      if (missing.deadline > now) { next = Math.min(next, missing.deadline); continue }
-      const announcers = missing.announcers.filter((c) => c.state === 'open')
-      if (announcers.length === 0 || missing.attempts >= this.tuning.maxPullAttempts) {
-        this.missing.delete(missing.key)
-        if (announcers.length > 0) this.gossipMetrics.drops.inc({ reason: 'pull-gave-up' })
-        continue
-      }
-      const connection = announcers[missing.attempts % announcers.length] as Connection
-      missing.attempts++
-      // A retry waits longer: the first wait covered the eager path, a retry the pull's round trip.
-      missing.deadline = now + this.tuning.graftTimeoutMs * (1 + missing.attempts)
-      next = Math.min(next, missing.deadline)
-      let byTopic = requests.get(connection)
-      if (byTopic === undefined) requests.set(connection, byTopic = new Map())
-      let ids = byTopic.get(missing.topic)
-      if (ids === undefined) byTopic.set(missing.topic, ids = [])
-      ids.push(missing.id)
-    }
+  private pull (requests: PullRequests): void {
+    if (!this.running) return
     for (const [connection, byTopic] of requests) {
       for (const [topic, ids] of byTopic) {
         const flags = this.tuning.eagerPruning && this.topics.get(topic)?.lazyOnly === false ? IWantFlag.Graft : 0
@@ -544,16 +445,6 @@ export class Gossip extends ObservableV2<GossipEvents> {
         this.sendControl(connection, Tag.GossipIWant, topic, flags, ids)
       }
     }
-    if (next !== Infinity && this.running) this.schedulePull(next)
-  }
-
-  private schedulePull (at: number): void {
-    if (this.missingTimer !== null) {
-      if (this.missingTimerAt <= at) return
-      this.clock.clearTimeout(this.missingTimer)
-    }
-    this.missingTimerAt = at
-    this.missingTimer = this.clock.setTimeout(() => { this.pullMissing() }, Math.max(0, at - this.clock.now()))
   }
 
   private graft (topic: string, connection: Connection): void {

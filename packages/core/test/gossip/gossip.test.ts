@@ -70,7 +70,7 @@ describe('Gossip', () => {
     await mesh.net.sim.advance(200)
     for (let i = 0; i < 3; i++) { void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([i])); await mesh.net.sim.advance(500) }
     // The tree has two eager edges now; cut one, so the only way left runs over a lazy edge.
-    const [x, y] = [[0, 1], [1, 2], [0, 2]].find(([i, j]) => mesh.peers[i]!.gossip.eagerPeers('room').includes(mesh.peers[j]!.identity.peerId))!
+    const [x, y] = ([[0, 1], [1, 2], [0, 2]] as Array<[number, number]>).find(([i, j]) => mesh.peers[i]!.gossip.eagerPeers('room').includes(mesh.peers[j]!.identity.peerId))!
     mesh.peers[x!]!.links.get(y!)!.close()
     await mesh.net.sim.advance(500)
     for (let i = 0; i < 3; i++) { void mesh.peers[i]!.gossip.publish('room', 100, new Uint8Array([10 + i])); await mesh.net.sim.advance(1_000) }

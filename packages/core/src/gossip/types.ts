@@ -1,0 +1,72 @@
+/** What subscribers and the peer see of gossip: messages, verdicts, drops, penalties, options. */
+import type { Clock, Envelope, PeerId, Rng } from '@ymesh/protocol'
+import type { Identity } from '@ymesh/crypto'
+import type { FrameDispatcher } from '../connections/dispatcher.js'
+import type { Neighbours } from '../connections/neighbours.js'
+import type { CoreMetrics } from '../metrics/core-metrics.js'
+import type { Logger } from '../logger.js'
+import type { GossipTuning } from './options.js'
+
+/** A message as a subscriber sees it. Its signature has been verified against `source`. */
+export interface GossipMessage {
+  readonly id: Uint8Array
+  readonly topic: string
+  /** The author (verified). */
+  readonly source: PeerId
+  readonly payloadType: number
+  readonly payload: Uint8Array
+  /** Links crossed before reaching us. */
+  readonly hops: number
+  /** The neighbour that handed it to us. */
+  readonly from: PeerId
+  readonly envelope: Envelope
+}
+
+/**
+ * What a subscriber says about a message: 'accept' (the default) forwards it; 'ignore' keeps
+ * it from being forwarded (stale, not interesting); 'reject' also penalises the neighbour
+ * that sent it (invalid content).
+ */
+export type GossipVerdict = 'accept' | 'ignore' | 'reject'
+export type GossipHandler = (message: GossipMessage) => GossipVerdict | undefined | void
+
+/** Why an inbound gossip frame or message was dropped (the metric label). */
+export type GossipDropReason =
+  | 'malformed' | 'bad-signature' | 'oversized' | 'rate-limited' | 'rejected' | 'not-subscribed' | 'not-topic'
+  | 'missing-full' | 'pull-gave-up'
+
+/** Penalty added to a neighbour's score per drop reason (0: not its fault). */
+export const GOSSIP_PENALTIES: Readonly<Record<GossipDropReason, number>> = Object.freeze({
+  malformed: 10,
+  'bad-signature': 20,
+  oversized: 10,
+  'rate-limited': 1,
+  rejected: 5,
+  'not-subscribed': 0,
+  'not-topic': 0,
+  'missing-full': 0,
+  'pull-gave-up': 0
+})
+
+export interface GossipEvents {
+  /** A neighbour's penalty score went up: a hook for reputation and connection pruning. */
+  penalty: (event: { readonly peer: PeerId, readonly reason: GossipDropReason, readonly score: number }) => void
+}
+
+export interface GossipOptions {
+  readonly neighbours: Neighbours
+  readonly dispatcher: FrameDispatcher
+  readonly clock: Clock
+  readonly rng: Rng
+  readonly metrics: CoreMetrics
+  readonly logger: Logger
+  /** Needed to publish(); a relay-only gossip can leave it out. */
+  readonly identity?: Identity
+  /**
+   * Register for 'envelope' frames on the dispatcher (default true). A peer that also routes
+   * envelopes to peers registers one handler itself and passes topic envelopes to
+   * receiveEnvelope().
+   */
+  readonly handleEnvelopeFrames?: boolean
+  readonly options?: GossipTuning
+}
