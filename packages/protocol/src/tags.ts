@@ -34,11 +34,11 @@ export const Tag = Object.freeze({
   DocSync: 11,
   /** A document's signed awareness, multiplexed by document id (docId • message). */
   DocAwareness: 12,
-  /** Reserved: gossip "I have these message ids". */
+  /** Gossip: subscriptions, prune, and "I have these message ids". */
   GossipIHave: 13,
-  /** Reserved: gossip "send me these message ids". */
+  /** Gossip: "send me these message ids" (and graft). */
   GossipIWant: 14,
-  /** Reserved: signed capability record. */
+  /** Signed capability record (an envelope payload type). */
   Capability: 15,
   /** Routing advertisement between neighbours: distance-vector updates and seqno requests. */
   RouteAdvert: 16,
@@ -90,9 +90,9 @@ export const TAGS: readonly TagInfo[] = Object.freeze([
   info(Tag.Envelope, 'envelope', 'active', 'routed'),
   info(Tag.DocSync, 'doc-sync', 'active', 'routed'),
   info(Tag.DocAwareness, 'doc-awareness', 'active', 'routed'),
-  info(Tag.GossipIHave, 'gossip-ihave', 'reserved', 'link'),
-  info(Tag.GossipIWant, 'gossip-iwant', 'reserved', 'link'),
-  info(Tag.Capability, 'capability', 'reserved', 'routed'),
+  info(Tag.GossipIHave, 'gossip-ihave', 'active', 'link'),
+  info(Tag.GossipIWant, 'gossip-iwant', 'active', 'link'),
+  info(Tag.Capability, 'capability', 'active', 'routed'),
   info(Tag.RouteAdvert, 'route-advert', 'active', 'link'),
   info(Tag.RelayedSignal, 'relayed-signal', 'reserved', 'routed'),
   info(Tag.FileChunk, 'file-chunk', 'reserved', 'routed'),
