@@ -109,6 +109,6 @@ export class PullTracker {
       ids.push(missing.id)
     }
     if (next !== Infinity) this.schedule(next)
-    this.options.onDue(requests)
+    if (requests.size > 0) this.options.onDue(requests)
   }
 }
