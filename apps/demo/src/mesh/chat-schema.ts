@@ -1,25 +1,13 @@
-// A copy of packages/ymesh/src/anchor/chat-schema.ts until `ymesh` exports it (test/chat-schema.test.ts keeps them equal).
 /**
- * The shape of the demo chat's documents, shared by the anchor and the demo app. They are
- * plain Yjs documents (no ymesh-only encoding) so a stock y-webrtc peer in the same room reads
- * and writes them too.
+ * The demo chat's room documents — defined here only: the anchor stores rooms without
+ * reading them (it needs no schema), so nothing else imports this.
  *
- *   directory doc (room DIRECTORY_ROOM)  Y.Map 'rooms': name -> DirectoryEntry
- *   room doc      (room = its name)      Y.Array 'messages': ChatMessage
- *                                        Y.Map 'receipts': receiptKey(id, peer) -> ReceiptState
- *                                        Y.Map 'members': peer -> { name, role }
+ *   room doc (room = its name)   Y.Array 'messages': ChatMessage
+ *                                Y.Map 'receipts':   receiptKey(id, peer) -> ReceiptState
+ *
+ * They stay plain Yjs types, so a stock y-webrtc peer in the room reads and writes them too.
  */
 import type * as Y from 'yjs'
-
-/** Signaling room of the public-room directory. Room names may not contain '/', so no room shadows it. */
-export const DIRECTORY_ROOM = 'ymesh/directory'
-export const ROOM_NAME_PATTERN = /^[^/\s][^/]{0,63}$/u
-
-export interface DirectoryEntry {
-  readonly name: string
-  readonly createdAt: number
-  readonly createdBy: string
-}
 
 export interface ChatMessage {
   readonly id: string
@@ -28,15 +16,17 @@ export interface ChatMessage {
   readonly text: string
   readonly at: number
   readonly replyTo?: string
+  /** The Yjs id of this message's item (sender's clientID and clock): compared with what the anchor has on disk. */
+  readonly client?: number
+  readonly clock?: number
 }
 
-/** Ordered: a receipt only moves forward. */
+/** Ordered: a receipt only moves forward. ('stored' receipts were written by earlier anchors.) */
 export const RECEIPT_STATES = ['stored', 'delivered', 'read'] as const
 export type ReceiptState = (typeof RECEIPT_STATES)[number]
 
 export const receiptKey = (messageId: string, peer: string): string => `${messageId}|${peer}`
 
-export const directoryRooms = (doc: Y.Doc): Y.Map<DirectoryEntry> => doc.getMap<DirectoryEntry>('rooms')
 export const roomMessages = (doc: Y.Doc): Y.Array<ChatMessage> => doc.getArray<ChatMessage>('messages')
 export const roomReceipts = (doc: Y.Doc): Y.Map<ReceiptState> => doc.getMap<ReceiptState>('receipts')
 

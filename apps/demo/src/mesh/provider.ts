@@ -1,66 +1,91 @@
 /**
- * The one place the demo attaches a sync provider to a room's Y.Doc.
- *
- * Today that is y-webrtc's WebrtcProvider: MeshProvider (package `ymesh`) is a drop-in for
- * it with the same constructor, awareness and 'peers' event, so switching is this file only.
- * The rest of the app sees RoomLink, never the provider.
+ * The one place the demo attaches a sync provider to a room's Y.Doc: ymesh's MeshProvider on
+ * the tab's shared peer. The rest of the app sees RoomLink, never the provider.
  */
 import type * as Y from 'yjs'
 import type { Awareness } from 'y-protocols/awareness'
-import { WebrtcProvider } from 'y-webrtc'
+import { MeshProvider } from 'ymesh'
+import type { MeshNode } from './mesh-node'
 
-export type SignaledVia = 'server' | 'broadcast-channel'
+/**
+ * How a connection was signaled. The peer does not say yet (relayed signaling is not exposed
+ * by @ymesh/core), so every WebRTC connection is shown as signaled by the server.
+ */
+export type SignaledVia = 'server' | 'relayed' | 'broadcast-channel'
 
 export interface PeerLink {
-  /** The remote peer's id in this room (what it puts in its awareness `user.peer`). */
+  /** The remote peer's id (a ymesh peer id, or a stock y-webrtc peer's random id). */
   readonly peer: string
+  readonly kind: 'ymesh' | 'y-webrtc' | 'broadcast-channel'
   readonly via: SignaledVia
-  /** The underlying connection, for RTT and byte counts; null for same-browser tabs. */
-  readonly pc: RTCPeerConnection | null
+  /** From Connection.quality (pings every 2 s); null for BroadcastChannel tabs and stock peers. */
+  readonly rttMs: number | null
+  readonly loss: number
+  readonly bytes: number
 }
 
 export interface RoomLink {
   readonly room: string
   readonly awareness: Awareness
   readonly localPeer: string
+  /** Resolves once the provider runs: clientID bound, stored history loaded. */
+  readonly ready: Promise<void>
+  /** The doc's clientID once ready (messages record it so the anchor's stored vector can be compared). */
+  readonly clientId: () => number
   links: () => PeerLink[]
   onPeers: (listener: () => void) => () => void
-  destroy: () => void
+  destroy: () => Promise<void>
 }
 
 export interface RoomLinkOptions {
-  readonly signaling: readonly string[]
   readonly password?: string
 }
 
-export type OpenRoomLink = (room: string, doc: Y.Doc, options: RoomLinkOptions) => RoomLink
+export type OpenRoomLink = (node: MeshNode, room: string, doc: Y.Doc, options: RoomLinkOptions) => RoomLink
 
-interface SimplePeerLike { _pc?: RTCPeerConnection }
-
-export const openRoomLink: OpenRoomLink = (room, doc, options) => {
-  const provider = new WebrtcProvider(room, doc, {
-    signaling: [...options.signaling],
-    ...(options.password === undefined ? {} : { password: options.password })
+export const openRoomLink: OpenRoomLink = (node, room, doc, options) => {
+  const storage = node.storage(room)
+  const provider = new MeshProvider(room, doc, {
+    peer: node.peer,
+    identity: node.identity,
+    router: node.router,
+    ...(storage === null ? {} : { persistence: storage }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    ...node.providerOptions
   })
+  let bcPeers: string[] = []
+  provider.on('peers', (e) => { bcPeers = e.bcPeers })
   return {
     room,
     awareness: provider.awareness,
-    // y-webrtc creates its room after an await (key derivation): read the id when asked.
-    get localPeer () { return provider.room?.peerId ?? '' },
+    localPeer: node.identity.peerId,
+    ready: provider.whenReady,
+    clientId: () => doc.clientID,
     links: () => {
-      const r = provider.room
-      if (r === null) return []
       const out: PeerLink[] = []
-      for (const [peer, conn] of r.webrtcConns) {
-        if (conn.connected) out.push({ peer, via: 'server', pc: (conn.peer as SimplePeerLike)._pc ?? null })
+      const seen = new Set<string>()
+      for (const c of node.peer.connectionsIn(room)) {
+        if (c.state !== 'open' || (c.kind === 'y-webrtc' && c.room !== room) || seen.has(c.remotePeer)) continue
+        seen.add(c.remotePeer)
+        const q = c.quality
+        out.push({ peer: c.remotePeer, kind: c.kind, via: 'server', rttMs: q.rttMs, loss: q.loss, bytes: q.bytesIn + q.bytesOut })
       }
-      for (const peer of r.bcConns) out.push({ peer, via: 'broadcast-channel', pc: null })
+      for (const peer of bcPeers) out.push({ peer, kind: 'broadcast-channel', via: 'broadcast-channel', rttMs: null, loss: 0, bytes: 0 })
       return out
     },
     onPeers: (listener) => {
       provider.on('peers', listener)
-      return () => { provider.off('peers', listener) }
+      node.peer.on('connection-open', listener)
+      node.peer.on('connection-close', listener)
+      return () => {
+        provider.off('peers', listener)
+        node.peer.off('connection-open', listener)
+        node.peer.off('connection-close', listener)
+      }
     },
-    destroy: () => { provider.destroy() }
+    destroy: async () => {
+      await provider.destroy()
+      await storage?.close()
+    }
   }
 }

@@ -1,11 +1,12 @@
 /**
- * Everything the stores must not make deeply reactive: Y.Docs, providers, IndexedDB
- * bindings. One RoomHandle per open room; stores mirror what they need into plain refs
- * from the documents' and awareness's observers.
+ * Everything the stores must not make deeply reactive: the tab's peer, Y.Docs, providers.
+ * One RoomHandle per open room; stores mirror what they need into plain refs from the
+ * documents' and awareness's observers.
  */
 import * as Y from 'yjs'
-import { IndexeddbPersistence } from 'y-indexeddb'
-import { DIRECTORY_ROOM } from './chat-schema'
+import type { Identity } from '@ymesh/crypto'
+import { DIRECTORY_ROOM } from './directory'
+import type { MeshNode } from './mesh-node'
 import { openRoomLink, type OpenRoomLink, type RoomLink } from './provider'
 
 export type RoomKind = 'public' | 'private' | 'direct'
@@ -27,22 +28,27 @@ export interface PresenceUser {
   readonly links: string[]
 }
 
+export interface PresenceState {
+  readonly user?: PresenceUser
+  readonly typing?: boolean
+  /** Anchors: the state vector of what they have on disk (base64url). */
+  readonly stored?: string
+}
+
 export interface RoomHandle {
   readonly spec: RoomSpec
   readonly doc: Y.Doc
   readonly link: RoomLink
-  /** Resolves once stored history is loaded (at once without persistence). */
+  /** Resolves once stored history is loaded and the provider runs (edits after this are signed). */
   readonly loaded: Promise<void>
-  destroy: () => void
+  destroy: () => Promise<void>
 }
 
 export interface SessionOptions {
-  readonly signaling: readonly string[]
-  /** Who this browser is: a peer id and display name. */
-  readonly user: { id: string, name: string }
+  readonly node: MeshNode
+  /** Display name. */
+  readonly name: string
   readonly openLink?: OpenRoomLink
-  /** Keep documents in IndexedDB (default true). */
-  readonly persist?: boolean
 }
 
 export class MeshSession {
@@ -54,11 +60,19 @@ export class MeshSession {
   constructor (options: SessionOptions) {
     this.options = options
     this.openLink = options.openLink ?? openRoomLink
-    this.userName = options.user.name
+    this.userName = options.name
   }
 
   get peerId (): string {
-    return this.options.user.id
+    return this.options.node.identity.peerId
+  }
+
+  get identity (): Identity {
+    return this.options.node.identity
+  }
+
+  get node (): MeshNode {
+    return this.options.node
   }
 
   directory (): RoomHandle {
@@ -73,23 +87,21 @@ export class MeshSession {
     const existing = this.rooms.get(spec.name)
     if (existing !== undefined) return existing
     const doc = new Y.Doc()
-    const persistence = this.options.persist === false ? null : new IndexeddbPersistence(`ymesh-demo:${this.peerId}:${spec.name}`, doc)
-    const link = this.openLink(spec.name, doc, { signaling: this.options.signaling, ...(spec.password === undefined ? {} : { password: spec.password }) })
+    const link = this.openLink(this.options.node, spec.name, doc, spec.password === undefined ? {} : { password: spec.password })
     const announce = (): void => {
       const user: PresenceUser = { id: this.peerId, name: this.userName, role: 'browser', peer: link.localPeer, links: link.links().map((l) => l.peer) }
       link.awareness.setLocalStateField('user', user)
     }
-    announce()
     const off = link.onPeers(announce)
+    const loaded = link.ready.then(announce)
     const handle: RoomHandle = {
       spec,
       doc,
       link,
-      loaded: persistence === null ? Promise.resolve() : persistence.whenSynced.then(() => undefined),
-      destroy: () => {
+      loaded,
+      destroy: async () => {
         off()
-        link.destroy()
-        void persistence?.destroy()
+        await link.destroy()
         doc.destroy()
       }
     }
@@ -105,16 +117,18 @@ export class MeshSession {
     }
   }
 
-  close (name: string): void {
-    this.rooms.get(name)?.destroy()
+  async close (name: string): Promise<void> {
+    const room = this.rooms.get(name)
     this.rooms.delete(name)
+    await room?.destroy()
   }
 
-  stop (): void {
-    for (const name of [...this.rooms.keys()]) this.close(name)
+  async stop (): Promise<void> {
+    await Promise.all([...this.rooms.keys()].map(async (name) => { await this.close(name) }))
+    this.options.node.stop()
   }
 }
 
 /** Presence entries of a room (one per connected client, including this one), by Yjs client id. */
-export const presenceOf = (link: RoomLink): Map<number, { user?: PresenceUser, typing?: boolean }> =>
-  link.awareness.getStates() as Map<number, { user?: PresenceUser, typing?: boolean }>
+export const presenceOf = (link: RoomLink): Map<number, PresenceState> =>
+  link.awareness.getStates() as Map<number, PresenceState>

@@ -5,9 +5,11 @@
  */
 import { defineStore } from 'pinia'
 import { reactive } from 'vue'
+import * as Y from 'yjs'
 import {
   RECEIPT_STATES, advanceReceipt, isChatMessage, roomMessages, roomReceipts, receiptKey, type ChatMessage, type ReceiptState
 } from '../mesh/chat-schema'
+import { decodeStoredVector } from '../mesh/directory'
 import { presenceOf, type RoomHandle } from '../mesh/session'
 import { useMeshStore } from './mesh'
 
@@ -48,13 +50,15 @@ export const useChatStore = defineStore('chat', () => {
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>()
   let activeRoom: string | null = null
 
-  function statusOf (m: ChatMessage, receipts: Map<string, ReceiptState>, members: Set<string>): MessageStatus {
+  function statusOf (m: ChatMessage, receipts: Map<string, ReceiptState>, members: Set<string>, stored: ReadonlyMap<number, number>): MessageStatus {
     let best: MessageStatus = 'sending'
     for (const peer of members) {
       if (peer === m.from) continue
       const r = receipts.get(receiptKey(m.id, peer))
       if (r !== undefined && (best === 'sending' || rank(r) > rank(best))) best = r
     }
+    // An anchor has the message on disk when its published vector covers the message's item.
+    if (best === 'sending' && m.client !== undefined && m.clock !== undefined && (stored.get(m.client) ?? 0) > m.clock) best = 'stored'
     return best
   }
 
@@ -66,6 +70,10 @@ export const useChatStore = defineStore('chat', () => {
     rooms[name] = view
     const messages = roomMessages(handle.doc)
     const receipts = roomReceipts(handle.doc)
+    // The highest on-disk vector any anchor published here (kept when its presence lapses).
+    const anchorStored = new Map<number, number>()
+    // Receipts are edits: written only once the provider runs, so they are signed.
+    let ready = false
 
     const refresh = (): void => {
       const all = messages.toArray().filter(isChatMessage)
@@ -79,7 +87,7 @@ export const useChatStore = defineStore('chat', () => {
       target.connected = connected
       target.messages = all.map((m) => {
         const mine = m.from === me
-        const status = mine ? statusOf(m, receiptMap, receiptPeers) : null
+        const status = mine ? statusOf(m, receiptMap, receiptPeers, anchorStored) : null
         return { ...m, mine, status, queued: mine && status === 'sending' && connected === 0, replyToText: m.replyTo === undefined ? null : byId.get(m.replyTo)?.text ?? null }
       })
       target.unread = all.filter((m) => m.from !== me && receiptMap.get(receiptKey(m.id, me)) !== 'read').length
@@ -87,6 +95,7 @@ export const useChatStore = defineStore('chat', () => {
 
     // Receipts this browser owes: "delivered" for everything received, "read" while the room is shown.
     const acknowledge = (): void => {
+      if (!ready) return
       const read = activeRoom === name && (typeof document === 'undefined' || document.visibilityState === 'visible')
       handle.doc.transact(() => {
         for (const m of messages.toArray()) {
@@ -104,6 +113,10 @@ export const useChatStore = defineStore('chat', () => {
       const direct = new Set(handle.link.links().map((l) => l.peer))
       const states = [...presenceOf(handle.link).values()]
       for (const state of states) if (state.user !== undefined && direct.has(state.user.peer)) for (const p of state.user.links ?? []) direct.add(p)
+      for (const state of states) {
+        if (state.user?.role !== 'anchor') continue
+        for (const [client, clock] of decodeStoredVector(state.stored) ?? []) if ((anchorStored.get(client) ?? 0) < clock) anchorStored.set(client, clock)
+      }
       const byId = new Map<string, Member>()
       for (const state of states) {
         const user = state.user
@@ -125,7 +138,10 @@ export const useChatStore = defineStore('chat', () => {
     receipts.observe(refresh)
     handle.link.awareness.on('change', presence)
     const offPeers = handle.link.onPeers(presence)
-    void handle.loaded.then(onMessages)
+    void handle.loaded.then(() => {
+      ready = true
+      onMessages()
+    })
     onMessages()
     presence()
     detachers.set(name, () => {
@@ -143,14 +159,21 @@ export const useChatStore = defineStore('chat', () => {
     detachers.delete(name)
   }
 
-  function send (room: string, text: string, replyTo?: string): string | null {
+  /** Appends a message (once the room's provider runs, so it is signed); resolves to its id. */
+  async function send (room: string, text: string, replyTo?: string): Promise<string | null> {
     const handle = mesh.requireSession().get(room)
     const body = text.trim()
     if (handle === undefined || body === '') return null
     const id = `${Date.now().toString(36)}-${crypto.getRandomValues(new Uint32Array(2)).join('')}`
-    const message: ChatMessage = { id, from: mesh.requireSession().peerId, name: mesh.name, text: body, at: Date.now(), ...(replyTo === undefined ? {} : { replyTo }) }
-    roomMessages(handle.doc).push([message])
+    const from = mesh.requireSession().peerId
+    const name = mesh.name
+    const at = Date.now()
     setTyping(room, false)
+    await handle.loaded
+    const doc = handle.doc
+    // One push is one item: its id is (clientID, the clock before the push).
+    const message: ChatMessage = { id, from, name, text: body, at, client: doc.clientID, clock: Y.getState(doc.store, doc.clientID), ...(replyTo === undefined ? {} : { replyTo }) }
+    roomMessages(doc).push([message])
     return id
   }
 
@@ -173,10 +196,12 @@ export const useChatStore = defineStore('chat', () => {
     const handle = mesh.session?.get(room)
     if (handle === undefined) return
     const me = mesh.requireSession().peerId
-    handle.doc.transact(() => {
-      for (const m of roomMessages(handle.doc).toArray()) {
-        if (isChatMessage(m) && m.from !== me) advanceReceipt(handle.doc, m.id, me, 'read')
-      }
+    void handle.loaded.then(() => {
+      handle.doc.transact(() => {
+        for (const m of roomMessages(handle.doc).toArray()) {
+          if (isChatMessage(m) && m.from !== me) advanceReceipt(handle.doc, m.id, me, 'read')
+        }
+      })
     })
   }
 

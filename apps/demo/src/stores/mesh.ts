@@ -3,16 +3,17 @@ import { defineStore } from 'pinia'
 import { markRaw, ref, shallowRef } from 'vue'
 import { loadConfig } from '../mesh/config'
 import { loadIdentity } from '../mesh/identity'
+import { createBrowserNode, type MeshNode } from '../mesh/mesh-node'
 import type { OpenRoomLink } from '../mesh/provider'
 import { MeshSession } from '../mesh/session'
 
 export interface StartOptions {
-  /** Skip the identity in localStorage (tests give each store its own). */
-  readonly peerId?: string
+  /** A ready peer (tests: one on the simulator); default: this tab's, from /config.json and the saved identity. */
+  readonly node?: MeshNode
   readonly name?: string
-  readonly signaling?: readonly string[]
+  /** The anchor's peer id when `node` is given. */
+  readonly anchor?: string | null
   readonly openLink?: OpenRoomLink
-  readonly persist?: boolean
 }
 
 const NAME_KEY = 'ymesh-demo:name'
@@ -29,16 +30,21 @@ export const useMeshStore = defineStore('mesh', () => {
     if (session.value !== null) return session.value
     status.value = 'starting'
     try {
-      const config = options.signaling === undefined ? await loadConfig() : { signaling: [...options.signaling], anchor: null }
-      anchor.value = config.anchor
-      peerId.value = options.peerId ?? (await loadIdentity()).peerId
+      let node = options.node
+      if (node === undefined) {
+        const config = await loadConfig()
+        anchor.value = config.anchor
+        node = createBrowserNode({ identity: await loadIdentity(), signaling: config.signaling, anchor: config.anchor })
+      } else {
+        anchor.value = options.anchor ?? null
+      }
+      peerId.value = node.identity.peerId
       name.value = options.name ?? (typeof localStorage === 'undefined' ? null : localStorage.getItem(NAME_KEY)) ?? ''
       if (name.value === '') name.value = `guest-${peerId.value.slice(0, 4)}`
       session.value = markRaw(new MeshSession({
-        signaling: config.signaling,
-        user: { id: peerId.value, name: name.value },
-        ...(options.openLink === undefined ? {} : { openLink: options.openLink }),
-        ...(options.persist === undefined ? {} : { persist: options.persist })
+        node: markRaw(node),
+        name: name.value,
+        ...(options.openLink === undefined ? {} : { openLink: options.openLink })
       }))
       status.value = 'ready'
       return session.value
@@ -62,10 +68,11 @@ export const useMeshStore = defineStore('mesh', () => {
     session.value?.setName(trimmed)
   }
 
-  function stop (): void {
-    session.value?.stop()
+  async function stop (): Promise<void> {
+    const s = session.value
     session.value = null
     status.value = 'idle'
+    await s?.stop()
   }
 
   return { peerId, name, anchor, status, error, session, start, requireSession, setName, stop }

@@ -1,12 +1,13 @@
 /**
- * What the mesh is doing in the shown room: connected peers (role, RTT, quality, how they
- * were signaled), routes, the topology every member reports, and how much traffic went
- * peer-to-peer instead of through the signaling server. Polled every two seconds.
+ * What the mesh is doing in the shown room: connections (kind, RTT and loss from the
+ * connection's own pings, how they were signaled), routes (the peer's router when it has one),
+ * the topology every member reports in its presence, and how much traffic went peer-to-peer
+ * instead of through the signaling server. Sampled every two seconds.
  */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { presenceOf, type PresenceUser, type RoomHandle } from '../mesh/session'
-import type { SignaledVia } from '../mesh/provider'
+import type { PeerLink, SignaledVia } from '../mesh/provider'
 import { useMeshStore } from './mesh'
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown'
@@ -15,40 +16,44 @@ export interface PeerRow {
   readonly peer: string
   readonly name: string
   readonly role: string
+  readonly kind: PeerLink['kind']
   readonly via: SignaledVia
   readonly rttMs: number | null
+  readonly loss: number
   readonly quality: Quality
   readonly bytes: number
 }
 
-export interface Route { readonly to: string, readonly toName: string, readonly via: string | null, readonly hops: number }
+export interface Route {
+  readonly to: string
+  readonly toName: string
+  /** Next hop's name, null when direct (or unknown). */
+  readonly via: string | null
+  readonly hops: number
+  /** 'router': the peer's routing table; 'presence': inferred from members' reported links. */
+  readonly source: 'router' | 'presence'
+}
 export interface GraphNode { readonly peer: string, readonly name: string, readonly role: string, readonly self: boolean }
 export interface GraphEdge { readonly a: string, readonly b: string }
 
 export interface Totals {
-  /** Bytes this browser exchanged directly with peers (data channels, both directions). */
+  /** Bytes this browser exchanged directly with peers in this room (both directions). */
   readonly peerBytes: number
   /** Bytes the signaling server moved for everyone (null when it does not say). */
   readonly serverBytes: number | null
   readonly serverMessages: number | null
 }
 
-export const qualityOf = (rttMs: number | null): Quality =>
-  rttMs === null ? 'unknown' : rttMs < 50 ? 'good' : rttMs < 200 ? 'fair' : 'poor'
+export const qualityOf = (rttMs: number | null, loss = 0): Quality =>
+  rttMs === null ? 'unknown' : loss > 0.1 || rttMs >= 200 ? 'poor' : loss > 0.02 || rttMs >= 50 ? 'fair' : 'good'
 
 const POLL_MS = 2000
 
-interface PcStats { rttMs: number | null, bytes: number }
-
-const readStats = async (pc: RTCPeerConnection): Promise<PcStats> => {
-  let rttMs: number | null = null
-  let bytes = 0
-  const report = await pc.getStats()
-  report.forEach((s: { type: string, state?: string, nominated?: boolean, currentRoundTripTime?: number, bytesSent?: number, bytesReceived?: number }) => {
-    if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.currentRoundTripTime !== undefined) rttMs = s.currentRoundTripTime * 1000
-    if (s.type === 'data-channel') bytes += (s.bytesSent ?? 0) + (s.bytesReceived ?? 0)
-  })
-  return { rttMs, bytes }
+/** What @ymesh/core's MessageRouter reports, read structurally: peers without routing have no router. */
+interface RouterLike { routes: () => Array<{ destination: string, nextHop: string | null, hops: number }> }
+const routerOf = (peer: object): RouterLike | null => {
+  const r = (peer as { router?: unknown }).router
+  return r !== null && typeof r === 'object' && typeof (r as RouterLike).routes === 'function' ? r as RouterLike : null
 }
 
 export const useNetworkStore = defineStore('network', () => {
@@ -61,7 +66,7 @@ export const useNetworkStore = defineStore('network', () => {
   const totals = ref<Totals>({ peerBytes: 0, serverBytes: null, serverMessages: null })
   let timer: ReturnType<typeof setInterval> | null = null
 
-  async function sample (handle: RoomHandle): Promise<void> {
+  async function sample (handle: RoomHandle, fetchLoad: typeof fetch | null = typeof fetch === 'undefined' ? null : fetch): Promise<void> {
     const users = new Map<string, PresenceUser>()
     const links = handle.link.links()
     const reachable = new Set(links.map((l) => l.peer))
@@ -75,11 +80,11 @@ export const useNetworkStore = defineStore('network', () => {
     const rows: PeerRow[] = []
     let peerBytes = 0
     for (const link of links) {
-      const stats = link.pc === null ? { rttMs: null, bytes: 0 } : await readStats(link.pc).catch(() => ({ rttMs: null, bytes: 0 }))
-      peerBytes += stats.bytes
+      peerBytes += link.bytes
       const user = users.get(link.peer)
-      // A peer without ymesh presence is a stock y-webrtc client.
-      rows.push({ peer: link.peer, name: user?.name ?? 'y-webrtc peer', role: user?.role ?? 'stock', via: link.via, rttMs: stats.rttMs, quality: qualityOf(stats.rttMs), bytes: stats.bytes })
+      const role = user?.role ?? (link.kind === 'y-webrtc' ? 'stock' : 'browser')
+      const name = user?.name ?? (link.kind === 'y-webrtc' ? 'y-webrtc peer' : link.peer.slice(0, 8))
+      rows.push({ peer: link.peer, name, role, kind: link.kind, via: link.via, rttMs: link.rttMs, loss: link.loss, quality: qualityOf(link.rttMs, link.loss), bytes: link.bytes })
     }
     peers.value = rows.sort((a, b) => a.name.localeCompare(b.name))
 
@@ -95,23 +100,13 @@ export const useNetworkStore = defineStore('network', () => {
     for (const row of rows) if (!nodeMap.has(row.peer)) nodeMap.set(row.peer, { peer: row.peer, name: row.name, role: row.role, self: false })
     nodes.value = [...nodeMap.values()]
     edges.value = [...edgeSet].map((e) => e.split(' ') as [string, string]).filter(([a, b]) => nodeMap.has(a) && nodeMap.has(b)).map(([a, b]) => ({ a, b }))
-
-    const rs: Route[] = []
-    for (const [peer, user] of users) {
-      if (peer === self) continue
-      if (direct.has(peer)) rs.push({ to: peer, toName: user.name, via: null, hops: 1 })
-      else {
-        const relay = [...direct].find((d) => users.get(d)?.links.includes(peer) === true)
-        rs.push({ to: peer, toName: user.name, via: relay === undefined ? null : users.get(relay)?.name ?? relay.slice(0, 6), hops: relay === undefined ? 0 : 2 })
-      }
-    }
-    routes.value = rs
+    routes.value = routesFor(users, direct, self)
 
     let serverBytes: number | null = null
     let serverMessages: number | null = null
     try {
-      const res = await fetch('/server-load.json', { cache: 'no-store' })
-      if (res.ok) {
+      const res = fetchLoad === null ? null : await fetchLoad('/server-load.json', { cache: 'no-store' })
+      if (res?.ok === true) {
         const load = await res.json() as { bytesIn: number, bytesOut: number, messagesIn: number, messagesOut: number }
         serverBytes = load.bytesIn + load.bytesOut
         serverMessages = load.messagesIn + load.messagesOut
@@ -120,6 +115,29 @@ export const useNetworkStore = defineStore('network', () => {
       // Not served by `ymesh start` (vite dev): the server's share is unknown.
     }
     totals.value = { peerBytes, serverBytes, serverMessages }
+  }
+
+  function routesFor (users: Map<string, PresenceUser>, direct: Set<string>, self: string): Route[] {
+    const nameOf = (p: string): string => users.get(p)?.name ?? p.slice(0, 8)
+    const router = mesh.session === null ? null : routerOf(mesh.session.node.peer)
+    const out: Route[] = []
+    const covered = new Set<string>()
+    if (router !== null) {
+      for (const r of router.routes()) {
+        if (!users.has(r.destination) || r.destination === self) continue
+        covered.add(r.destination)
+        out.push({ to: r.destination, toName: nameOf(r.destination), via: r.nextHop === null || r.nextHop === r.destination ? null : nameOf(r.nextHop), hops: r.hops, source: 'router' })
+      }
+    }
+    for (const [peer] of users) {
+      if (peer === self || covered.has(peer)) continue
+      if (direct.has(peer)) out.push({ to: peer, toName: nameOf(peer), via: null, hops: 1, source: 'presence' })
+      else {
+        const relay = [...direct].find((d) => users.get(d)?.links.includes(peer) === true)
+        out.push({ to: peer, toName: nameOf(peer), via: relay === undefined ? null : nameOf(relay), hops: relay === undefined ? 0 : 2, source: 'presence' })
+      }
+    }
+    return out.sort((a, b) => a.toName.localeCompare(b.toName))
   }
 
   function watch (name: string | null): void {

@@ -4,13 +4,12 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { ROOM_NAME_PATTERN, directoryRooms, type DirectoryEntry } from '../mesh/chat-schema'
+import {
+  DIRECT_SECRET_DOMAIN, ROOM_NAME_PATTERN, directoryDirect, directoryInvites, directoryRooms, openFor, sealAnchorInvite, sealFor, type DirectEntry, type DirectoryEntry
+} from '../mesh/directory'
 import type { RoomSpec } from '../mesh/session'
 import { useChatStore } from './chat'
 import { useMeshStore } from './mesh'
-
-/** Direct conversations are announced in the directory document: key "<a>|<b>" (sorted ids). */
-interface DirectEntry { readonly a: string, readonly b: string, readonly room: string, readonly password: string, readonly names: Record<string, string> }
 
 const b64 = (text: string): string => btoa(unescape(encodeURIComponent(text))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 const unb64 = (code: string): string => decodeURIComponent(escape(atob(code.replace(/-/g, '+').replace(/_/g, '/'))))
@@ -55,13 +54,19 @@ export const useRoomsStore = defineStore('rooms', () => {
     }
     map.observe(refresh)
     refresh()
-    const direct = directory.doc.getMap<DirectEntry>('direct')
+    const direct = directoryDirect(directory.doc)
+    const opening = new Set<string>()
     const incoming = (): void => {
       for (const entry of direct.values()) {
         const me = session.peerId
-        if (entry.a !== me && entry.b !== me) continue
+        if (entry === null || typeof entry !== 'object' || (entry.a !== me && entry.b !== me)) continue
+        if (opening.has(entry.room) || joined.value.some((r) => r.name === entry.room)) continue
+        opening.add(entry.room)
         const other = entry.a === me ? entry.b : entry.a
-        if (!joined.value.some((r) => r.name === entry.room)) join({ name: entry.room, kind: 'direct', password: entry.password, with: entry.names[other] ?? other.slice(0, 8) }, false)
+        // Only this participant's key opens its copy of the password.
+        void openFor(session.identity, DIRECT_SECRET_DOMAIN, entry.sealed?.[me]).then((password) => {
+          if (password !== null && ROOM_NAME_PATTERN.test(entry.room)) join({ name: entry.room, kind: 'direct', password, with: entry.names?.[other] ?? other.slice(0, 8) }, false)
+        })
       }
     }
     direct.observe(incoming)
@@ -88,11 +93,34 @@ export const useRoomsStore = defineStore('rooms', () => {
       save()
     }
     chat.attach(session.open(spec))
+    if (spec.kind !== 'public') void inviteAnchor(spec)
     if (spec.kind === 'public') {
-      const map = directoryRooms(session.directory().doc)
-      if (!map.has(spec.name)) map.set(spec.name, { name: spec.name, createdAt: Date.now(), createdBy: mesh.name })
+      const directory = session.directory()
+      const createdBy = mesh.name
+      // Directory edits wait for the provider, so they are signed.
+      void directory.loaded.then(() => {
+        const map = directoryRooms(directory.doc)
+        if (!map.has(spec.name)) map.set(spec.name, { name: spec.name, createdAt: Date.now(), createdBy })
+      })
     }
     if (select) setActive(spec.name)
+  }
+
+  /**
+   * Asks the anchor to store a private room or direct conversation: an invite sealed to its
+   * peer id, so only the anchor can read the password. The anchor then holds the room's content
+   * (MeshProvider rooms are not end-to-end encrypted) and serves it to offline members.
+   */
+  async function inviteAnchor (spec: RoomSpec): Promise<void> {
+    const anchor = mesh.anchor
+    const session = mesh.session
+    if (anchor === null || session === null || spec.password === undefined) return
+    const invites = directoryInvites(session.directory().doc)
+    const key = `${session.peerId}:${spec.name}`
+    if (invites.has(key)) return
+    const sealed = await sealAnchorInvite(anchor, { room: spec.name, password: spec.password })
+    await session.directory().loaded
+    invites.set(key, sealed)
   }
 
   function create (name: string, isPrivate: boolean): void {
@@ -102,7 +130,7 @@ export const useRoomsStore = defineStore('rooms', () => {
 
   function leave (name: string): void {
     chat.detach(name)
-    mesh.session?.close(name)
+    void mesh.session?.close(name)
     joined.value = joined.value.filter((r) => r.name !== name)
     save()
     if (active.value === name) setActive(joined.value[0]?.name ?? null)
@@ -129,18 +157,26 @@ export const useRoomsStore = defineStore('rooms', () => {
     return true
   }
 
-  /** Opens (and announces) the direct conversation with `peer`. */
-  function openDirect (peer: string, peerName: string): void {
+  /**
+   * Opens (and announces) the direct conversation with `peer`. The announcement names the
+   * two participants and carries the room password sealed to each of them, never in clear.
+   */
+  async function openDirect (peer: string, peerName: string): Promise<void> {
     const session = mesh.requireSession()
     const [a, b] = [session.peerId, peer].sort() as [string, string]
     const key = `${a}|${b}`
-    const direct = session.directory().doc.getMap<DirectEntry>('direct')
-    let entry = direct.get(key)
-    if (entry === undefined) {
-      entry = { a, b, room: `dm-${a.slice(0, 6)}-${b.slice(0, 6)}`, password: randomSecret(), names: { [session.peerId]: mesh.name, [peer]: peerName } }
-      direct.set(key, entry)
+    const directory = session.directory()
+    await directory.loaded
+    const direct = directoryDirect(directory.doc)
+    const existing = direct.get(key)
+    let password = existing === undefined ? null : await openFor(session.identity, DIRECT_SECRET_DOMAIN, existing.sealed?.[session.peerId])
+    const room = existing?.room ?? `dm-${a.slice(0, 6)}-${b.slice(0, 6)}`
+    if (password === null) {
+      password = randomSecret()
+      const sealed = { [a]: await sealFor(a, DIRECT_SECRET_DOMAIN, password), [b]: await sealFor(b, DIRECT_SECRET_DOMAIN, password) }
+      direct.set(key, { a, b, room, names: { [session.peerId]: mesh.name, [peer]: peerName }, sealed } satisfies DirectEntry)
     }
-    join({ name: entry.room, kind: 'direct', password: entry.password, with: peerName })
+    join({ name: room, kind: 'direct', password, with: peerName })
   }
 
   return { joined, publicRooms, active, activeSpec, error, unreadTotal, start, join, create, leave, setActive, inviteLink, acceptInvite, openDirect }
