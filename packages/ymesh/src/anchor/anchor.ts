@@ -14,7 +14,7 @@ import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import type { Identity } from '@ymesh/crypto'
 import type { Clock, Rng, Transport } from '@ymesh/protocol'
-import { createPeer, type Logger, type MeshPeer, type SignalingSource } from '@ymesh/core'
+import { createPeer, type Logger, type MeshPeer, type SignalingSource, type WebRtcTransportOptions } from '@ymesh/core'
 import { DocStore, decodeSignedUpdate, storeKeyFromIdentity, type StoreKey, type SyncStorage } from '@ymesh/sync'
 import { FileStorage } from '@ymesh/sync/node'
 import { DocRouter } from '../doc-router.js'
@@ -40,6 +40,8 @@ export interface AnchorOptions {
   readonly logger?: AnchorLogger
   /** Test seams: the simulator's transport, clock and rng. */
   readonly peer?: { transport?: (peerId: string) => Transport, clock?: Clock, rng?: Rng }
+  /** WebRTC options of the anchor's peer (ICE servers, candidate filter, ...). */
+  readonly webrtc?: Partial<Omit<WebRtcTransportOptions, 'localPeer'>>
   /** Storage for the signed logs (default FileStorage in DATA/docs). */
   readonly storage?: SyncStorage
 }
@@ -117,6 +119,7 @@ export class Anchor extends ObservableV2<AnchorEvents> {
       logger,
       // An anchor serves whole rooms: many neighbours per room, many rooms.
       pool: { degree: { low: 4, target: 24, high: 64 }, maxConnections: 256 },
+      ...(this.options.webrtc === undefined ? {} : { webrtc: this.options.webrtc }),
       ...(seams.transport === undefined ? {} : { transport: seams.transport(identity.peerId) }),
       ...(seams.clock === undefined ? {} : { clock: seams.clock }),
       ...(seams.rng === undefined ? {} : { rng: seams.rng })
