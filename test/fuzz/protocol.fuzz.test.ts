@@ -1,6 +1,7 @@
 /**
- * Fuzz every @ymesh/protocol decoder with seeded hostile input: random bytes, mutated valid
- * messages (bit flips, insertions, deletions, truncation, inflated length fields, splices).
+ * Fuzz every @ymesh/protocol decoder (frames, handshake, ping, chunks, envelopes, and the routing
+ * grammar: route adverts, routed bodies, route acks) with seeded hostile input: random bytes,
+ * mutated valid messages (bit flips, insertions, deletions, truncation, inflated length fields, splices).
  * A decoder may accept or reject, but may only throw the named errors, must return views into
  * its input rather than copies, and the reassembler must stay within its memory caps.
  *
@@ -11,9 +12,11 @@ import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
 import {
   Chunker, createEnvelope, decodeChunk, decodeEnvelope, decodeFrame, decodeHello, decodeHelloProof, decodePing,
-  decodePong, encodeChunk, encodeEnvelope, encodeFrame, encodeHello, encodeHelloProof, encodePing, HELLO_NONCE_SIZE,
-  LEGACY_MAX_FRAME_SIZE, MESSAGE_ID_SIZE, Reassembler, Tag, TAGS, toPeerId, withSignature
+  decodePong, decodeRouteAck, decodeRouteAdvert, decodeRoutedBody, encodeChunk, encodeEnvelope, encodeFrame, encodeHello,
+  encodeHelloProof, encodePing, encodeRouteAck, encodeRouteAdvert, encodeRoutedBody, HELLO_NONCE_SIZE, LEGACY_MAX_FRAME_SIZE,
+  MAX_ROUTE_HOPS, MAX_TTL, MESSAGE_ID_SIZE, Reassembler, ROUTE_METRIC_INFINITY, Tag, TAGS, toPeerId, withSignature
 } from '@ymesh/protocol'
+import type { RouteAdvertItem, RouteRef } from '@ymesh/protocol'
 
 const COUNT = Number(process.env.FUZZ_COUNT ?? '') || 50_000
 const SEED = Number(process.env.SEED ?? '') || Math.floor(Math.random() * 2 ** 31)
@@ -51,6 +54,19 @@ const makeCorpus = (gen: Gen): Uint8Array[] => {
     corpus.push(encodeChunk({ sequence: int(gen, 0, 1000), index: 0, count: int(gen, 1, 1024), data: prng.uint8Array(gen, int(gen, 0, 200)) }))
     const chunks = new Chunker({ maxFrameSize: 64 }).encode(Tag.DocSync, prng.uint8Array(gen, 150))
     corpus.push(...chunks)
+    // Routing: distance-vector adverts (by dictionary index and spelled out), routed bodies, acks.
+    const ref = (): RouteRef => prng.bool(gen) ? { define: peer() } : { index: int(gen, 0, 70_000) % 65_536 }
+    const items = Array.from({ length: int(gen, 1, 6) }, (): RouteAdvertItem => {
+      switch (int(gen, 0, 2)) {
+        case 0: return { kind: 'update', dest: ref(), seqno: int(gen, 0, 2 ** 31), metric: prng.oneOf(gen, [1, 300, ROUTE_METRIC_INFINITY]), hops: int(gen, 0, MAX_ROUTE_HOPS) }
+        case 1: return { kind: 'seqno-request', dest: ref(), seqno: int(gen, 0, 2 ** 31), hopLimit: int(gen, 0, MAX_TTL) }
+        default: return { kind: 'reset' }
+      }
+    })
+    const advert = encodeRouteAdvert(items)
+    corpus.push(advert, encodeFrame(Tag.RouteAdvert, advert))
+    corpus.push(encodeRoutedBody({ messageId: prng.uint8Array(gen, MESSAGE_ID_SIZE), ackRequested: prng.bool(gen), body: prng.uint8Array(gen, int(gen, 0, 300)) }))
+    corpus.push(encodeRouteAck(prng.uint8Array(gen, MESSAGE_ID_SIZE)))
   }
   return corpus
 }
@@ -129,6 +145,14 @@ const decoders: Record<string, (bytes: Uint8Array) => object> = {
   ping: decodePing,
   pong: decodePong,
   chunk: decodeChunk,
+  'route-advert': (b) => decodeRouteAdvert(b).map((item) => {
+    // The decoder must enforce the ranges the router relies on.
+    if (item.kind !== 'reset' && 'index' in item.dest && !(item.dest.index >= 0 && item.dest.index < 65_536)) throw new Error(`route advert index ${item.dest.index} out of range; ${replay}`)
+    if (item.kind === 'update' && !(item.metric <= ROUTE_METRIC_INFINITY && item.hops <= MAX_ROUTE_HOPS)) throw new Error(`route advert metric/hops out of range; ${replay}`)
+    return item
+  }),
+  'routed-body': decodeRoutedBody,
+  'route-ack': (b) => ({ id: decodeRouteAck(b) }),
   // What a receiving peer does: decode the frame, then the payload by its tag.
   dispatch: (b) => {
     const frame = decodeFrame(b, { maxSize: LEGACY_MAX_FRAME_SIZE })
@@ -139,6 +163,7 @@ const decoders: Record<string, (bytes: Uint8Array) => object> = {
       case Tag.Pong: return decodePong(frame.payload)
       case Tag.Chunk: return decodeChunk(frame.payload)
       case Tag.Envelope: return decodeEnvelope(frame.payload)
+      case Tag.RouteAdvert: return decodeRouteAdvert(frame.payload)
       default: return frame
     }
   }
