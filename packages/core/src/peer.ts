@@ -25,6 +25,7 @@ import {
 import { startHandshake, type PendingHandshake } from './handshake/handshake.js'
 import { consoleLogger, type Logger } from './logger.js'
 import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.js'
+import { HybridSignaling, type HybridSignalingOptions } from './signaling/hybrid.js'
 import { ServerSignaling } from './signaling/server-signaling.js'
 import type { SignalingAnnounce, SignalingSignal, SignalingSource, SignalingStatus } from './signaling/types.js'
 import { createSystemRng } from './system-rng.js'
@@ -56,6 +57,13 @@ export interface PeerOptions {
   readonly gossip?: boolean | GossipTuning
   /** Capability records, advertisement and role classification (peer.capabilities). Default on (needs gossip). */
   readonly capabilities?: boolean | CapabilityOptions
+  /**
+   * Hybrid signaling (default on, needs routing): once connected to the mesh, signals travel
+   * through peers, sealed and signed, with the server as fallback; members learn each other
+   * through the mesh and most leave the server topic. false: every signal through the server
+   * (addressed to its target) — the plain path.
+   */
+  readonly hybridSignaling?: boolean | HybridSignalingOptions
 }
 
 export interface CapabilityOptions {
@@ -135,6 +143,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   readonly router: MessageRouter | null
   readonly gossip: Gossip | null
   readonly capabilities: PeerCapabilities | null
+  /** The hybrid signaling layer (null with `hybridSignaling: false` or `routing: false`). */
+  readonly hybrid: HybridSignaling | null
   private readonly dispatcher: FrameDispatcher
   private readonly signaling: SignalingSource
   private readonly serviceStops: Array<() => void> = []
@@ -163,15 +173,17 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.pool = resolvePoolOptions(options.pool)
     this.dispatcher = new FrameDispatcher(this.metrics, this.logger)
     const s = options.signaling
-    this.signaling = isSignalingSource(s)
+    const server = isSignalingSource(s)
       ? s
       : new ServerSignaling({ localPeer: this.peerId, urls: s, clock: this.clock, rng: this.rng, metrics: this.metrics, logger: this.logger })
-    if (this.signaling.localPeer !== this.peerId) {
-      throw new InvalidOptionsError(`the signaling source speaks for ${this.signaling.localPeer}, not for this peer (${this.peerId})`)
+    if (server.localPeer !== this.peerId) {
+      throw new InvalidOptionsError(`the signaling source speaks for ${server.localPeer}, not for this peer (${this.peerId})`)
     }
     this.router = this.createRouter()
     this.gossip = this.createGossip()
     this.capabilities = this.createCapabilities()
+    this.hybrid = this.createHybrid(server)
+    this.signaling = this.hybrid ?? server
     this.metrics.registry.gauge('ymesh_connections', 'Open connections by kind, and attempts in progress', () => {
       const counts = { ymesh: 0, 'y-webrtc': 0, connecting: 0 }
       for (const e of this.entries.values()) counts[e.connection?.kind ?? 'connecting']++
@@ -196,6 +208,27 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       logger: this.logger,
       options: o === true || o === undefined ? {} : o,
       registerEnvelopeHandler: false
+    })
+  }
+
+  private createHybrid (server: SignalingSource): HybridSignaling | null {
+    const o = this.options.hybridSignaling
+    if (o === false || this.router === null) return null
+    return new HybridSignaling({
+      inner: server,
+      identity: this.options.identity,
+      router: this.router,
+      neighbours: this.neighbours,
+      clock: this.clock,
+      rng: this.rng,
+      logger: this.logger,
+      metrics: this.metrics,
+      capacityOf: (peer) => {
+        const record = this.capabilities?.manager.get(peer)
+        return record === undefined ? undefined : { relay: record.roles.includes('relay'), load: record.load, freeSlots: record.freeSlots }
+      },
+      servesTopic: (peer, topic) => this.serves(peer, topic),
+      options: o === true || o === undefined ? {} : o
     })
   }
 
@@ -261,7 +294,9 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
   /** Whether this peer forwards routed messages (and so relayed signaling) for others. */
   private relaying (): boolean {
-    return this.router !== null && this.router.options.routing && this.router.options.forwarding
+    const h = this.options.hybridSignaling
+    const relayOff = typeof h === 'object' && h.relay === false
+    return this.router !== null && this.router.options.routing && this.router.options.forwarding && !relayOff
   }
 
   private envelopeOff: (() => void) | null = null

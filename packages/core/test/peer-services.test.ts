@@ -61,7 +61,8 @@ describe('createPeer service layers', () => {
   })
 
   it('an app handler for envelope frames takes them over, and routing gets them back when it unregisters', async () => {
-    mesh = await createMesh(testSeed())
+    // Only the app's messages travel: no capability records or rosters in between.
+    mesh = await createMesh(testSeed(), { peer: { capabilities: false, hybridSignaling: false } })
     const a = await mesh.add('a')
     const b = await mesh.add('b')
     for (const p of [a, b]) await p.joinRoom('room')

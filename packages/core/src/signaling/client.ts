@@ -45,6 +45,8 @@ export interface SignalingClientOptions {
 
 interface TopicState {
   readonly key: Promise<CryptoKey> | null
+  /** Unsubscribed from the server but still publishable (hybrid signaling's non-rendezvous members). */
+  parked: boolean
 }
 
 export class SignalingClient extends ObservableV2<SignalingEvents> implements SignalingSource {
@@ -94,7 +96,7 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     if (this.topics.has(topic)) return
     const key = options.password === undefined ? null : deriveYWebrtcKey(options.password, topic)
     key?.catch(() => {}) // a failure shows when the key is used
-    this.topics.set(topic, { key })
+    this.topics.set(topic, { key, parked: false })
     if (this.isConnected) {
       this.sendRaw({ type: 'subscribe', topics: [topic], peerId: this.localPeer })
       this.announce(topic)
@@ -106,12 +108,36 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     if (this.isConnected) this.sendRaw({ type: 'unsubscribe', topics: [topic] })
   }
 
+  /** Unsubscribe from `topic` at the server but keep publishing to it (no announces). */
+  park (topic: string): void {
+    const state = this.topics.get(topic)
+    if (state === undefined || state.parked) return
+    state.parked = true
+    if (this.isConnected) this.sendRaw({ type: 'unsubscribe', topics: [topic] })
+  }
+
+  /** Subscribe to a parked topic again, and announce ourselves there. */
+  unpark (topic: string): void {
+    const state = this.topics.get(topic)
+    if (state === undefined || !state.parked) return
+    state.parked = false
+    if (this.isConnected) {
+      this.sendRaw({ type: 'subscribe', topics: [topic], peerId: this.localPeer })
+      this.announce(topic)
+    }
+  }
+
+  /** Topics joined and not parked. */
+  get subscribedTopics (): string[] {
+    return [...this.topics].filter(([, s]) => !s.parked).map(([t]) => t)
+  }
+
   announce (topic: string, to?: PeerId): void {
     this.publish(topic, announceData(this.localPeer, to), to)
   }
 
   sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
-    this.publish(topic, signalData(this.localPeer, to, signal, options.token, options.session), options.addressed ? to : undefined)
+    this.publish(topic, signalData(this.localPeer, to, signal, options.token, options.session, options.index), options.addressed ? to : undefined)
   }
 
   private publish (topic: string, data: Record<string, unknown>, to: PeerId | undefined): void {
@@ -166,7 +192,7 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
   private opened (): void {
     this.failures = 0
     this.lastHeard = this.options.clock.now()
-    const topics = [...this.topics.keys()]
+    const topics = this.subscribedTopics
     // Subscribing before announcing: the server must know our id before replies come back.
     if (topics.length > 0) this.sendRaw({ type: 'subscribe', topics, peerId: this.localPeer })
     this.setConnected(true)

@@ -41,6 +41,13 @@ interface Subscriber {
 export class MemorySignalingHub {
   /** Publishes delivered (one per receiver), for tests that measure signaling cost. */
   deliveries = 0
+  /**
+   * What a real server would count (@ymesh/signaling-server's /metrics): client → hub and
+   * hub → client messages (every type) and their JSON bytes.
+   */
+  readonly counts = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 }
+  /** Messages in by type (subscribe, unsubscribe, publish, ping) and out by type (publish, pong). */
+  readonly countsByType = new Map<string, { messages: number, bytes: number }>()
   private readonly subscribers = new Set<Subscriber>()
   private down = false
 
@@ -87,7 +94,11 @@ export class MemorySignalingHub {
       }, latency)
     }
     return {
-      send: (message) => { clock.setTimeout(() => { this.receive(sub, JSON.parse(JSON.stringify(message)) as Record<string, unknown>) }, latency) },
+      send: (message) => {
+        const text = JSON.stringify(message)
+        this.count('in', message.type, text.length)
+        clock.setTimeout(() => { this.receive(sub, JSON.parse(text) as Record<string, unknown>) }, latency)
+      },
       close: () => { sub.open = false; this.subscribers.delete(sub) }
     }
   }
@@ -125,9 +136,32 @@ export class MemorySignalingHub {
     }
   }
 
+  /** Open channels now (a real server's connection gauge). */
+  get connections (): number {
+    return this.subscribers.size
+  }
+
+  /** Topics with at least one subscriber now. */
+  get topics (): number {
+    const topics = new Set<string>()
+    for (const s of this.subscribers) for (const t of s.topics.keys()) topics.add(t)
+    return topics.size
+  }
+
+  private count (direction: 'in' | 'out', type: unknown, bytes: number): void {
+    if (direction === 'in') { this.counts.messagesIn++; this.counts.bytesIn += bytes } else { this.counts.messagesOut++; this.counts.bytesOut += bytes }
+    const key = `${direction}:${typeof type === 'string' ? type : 'unknown'}`
+    const row = this.countsByType.get(key) ?? { messages: 0, bytes: 0 }
+    row.messages++
+    row.bytes += bytes
+    this.countsByType.set(key, row)
+  }
+
   private deliver (sub: Subscriber, message: Record<string, unknown>): void {
     this.deliveries++
-    const copy = JSON.parse(JSON.stringify(message)) as unknown
+    const text = JSON.stringify(message)
+    this.count('out', message.type, text.length)
+    const copy = JSON.parse(text) as unknown
     this.options.clock.setTimeout(() => { if (sub.open) sub.handlers.message(copy) }, this.options.latencyMs ?? 20)
   }
 }

@@ -9,14 +9,14 @@ import { YMESH_SIGNALING_VERSION } from './types.js'
 export type ParsedData =
   | { readonly type: 'announce', readonly from: PeerId, readonly to?: PeerId, readonly ymesh: boolean }
   | { readonly type: 'signal', readonly from: PeerId, readonly to: PeerId, readonly ymesh: boolean,
-    readonly token?: number, readonly session?: string, readonly signal: SignalData }
+    readonly token?: number, readonly session?: string, readonly index?: number, readonly signal: SignalData }
 
 const MAX_SDP_LENGTH = 64 * 1024
 const MAX_SESSION_LENGTH = 64
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-const parseSignal = (v: unknown): SignalData | null => {
+export const parseSignal = (v: unknown): SignalData | null => {
   if (!isObject(v)) return null
   if ((v.type === 'offer' || v.type === 'answer') && typeof v.sdp === 'string' && v.sdp.length <= MAX_SDP_LENGTH) {
     return { type: v.type, sdp: v.sdp }
@@ -36,9 +36,13 @@ const parseSignal = (v: unknown): SignalData | null => {
 }
 
 /** The ymesh marker's session, or null when there is no valid marker. */
-const parseMarker = (v: unknown): { session?: string } | null => {
+const parseMarker = (v: unknown): { session?: string, index?: number } | null => {
   if (!isObject(v) || v.v !== YMESH_SIGNALING_VERSION) return null
-  if (typeof v.session === 'string' && v.session.length > 0 && v.session.length <= MAX_SESSION_LENGTH) return { session: v.session }
+  if (typeof v.session === 'string' && v.session.length > 0 && v.session.length <= MAX_SESSION_LENGTH) {
+    // index: the signal's place in its session (hybrid signaling orders server and relayed copies by it).
+    const index = typeof v.index === 'number' && Number.isInteger(v.index) && v.index >= 0 && v.index <= 0xffff ? v.index : undefined
+    return index === undefined ? { session: v.session } : { session: v.session, index }
+  }
   return {}
 }
 
@@ -57,7 +61,7 @@ export const parseData = (data: unknown): ParsedData | string => {
     const signal = parseSignal(data.signal)
     if (signal === null) return 'invalid-signal'
     const token = typeof data.token === 'number' && Number.isFinite(data.token) ? data.token : undefined
-    return { type: 'signal', from: data.from, to: data.to, ymesh, signal, ...(token === undefined ? {} : { token }), ...(marker?.session === undefined ? {} : { session: marker.session }) }
+    return { type: 'signal', from: data.from, to: data.to, ymesh, signal, ...(token === undefined ? {} : { token }), ...(marker?.session === undefined ? {} : { session: marker.session }), ...(marker?.index === undefined ? {} : { index: marker.index }) }
   }
   return 'unknown-type'
 }
@@ -67,11 +71,13 @@ export const announceData = (from: PeerId, to?: PeerId): Record<string, unknown>
     ? { type: 'announce', from, ymesh: { v: YMESH_SIGNALING_VERSION } }
     : { type: 'announce', from, to, ymesh: { v: YMESH_SIGNALING_VERSION } }
 
-export const signalData = (from: PeerId, to: PeerId, signal: SignalData, token?: number, session?: string): Record<string, unknown> => ({
+export const signalData = (from: PeerId, to: PeerId, signal: SignalData, token?: number, session?: string, index?: number): Record<string, unknown> => ({
   type: 'signal',
   from,
   to,
   ...(token === undefined ? {} : { token }),
   signal,
-  ymesh: session === undefined ? { v: YMESH_SIGNALING_VERSION } : { v: YMESH_SIGNALING_VERSION, session }
+  ymesh: session === undefined
+    ? { v: YMESH_SIGNALING_VERSION }
+    : index === undefined ? { v: YMESH_SIGNALING_VERSION, session } : { v: YMESH_SIGNALING_VERSION, session, index }
 })

@@ -26,6 +26,8 @@ export interface SignalingSignal {
   readonly token?: number
   /** ymesh: the link attempt this signal belongs to, chosen by the initiator. */
   readonly session?: string
+  /** ymesh: the signal's place in its session (0, 1, ...), when the sender numbered it. */
+  readonly index?: number
   readonly signal: SignalData
 }
 
@@ -47,6 +49,8 @@ export interface JoinOptions {
 export interface SendSignalOptions {
   readonly token?: number
   readonly session?: string
+  /** The signal's place in its session (hybrid signaling numbers them). */
+  readonly index?: number
   /**
    * Deliver to `to` alone where the server supports it (ymesh extension). Only for ymesh
    * remotes: stock peers never tell the server their id, so they must get a broadcast.
@@ -67,4 +71,8 @@ export interface SignalingSource extends Observable<SignalingEvents> {
   /** Announce ourselves in `topic`; with `to`, as a reply to that peer's announce. */
   announce(topic: string, to?: PeerId): void
   sendSignal(topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void
+  /** Optional: unsubscribe at the server but keep publishing to `topic` (hybrid signaling's rendezvous rule). */
+  park?(topic: string): void
+  /** Optional: undo park(): subscribe and announce again. */
+  unpark?(topic: string): void
 }

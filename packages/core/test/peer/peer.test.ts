@@ -14,12 +14,12 @@ describe('createPeer on the simulator', () => {
     await a.joinRoom('room')
     await b.joinRoom('room')
     const got: string[] = []
-    b.handle(Tag.Envelope, (frame, connection) => { got.push(`${connection.remotePeer === a.peerId ? 'a' : '?'}:${frame.payload.length}`) })
+    b.handle(Tag.FileChunk, (frame, connection) => { got.push(`${connection.remotePeer === a.peerId ? 'a' : '?'}:${frame.payload.length}`) })
     await mesh.net.sim.runUntil(() => a.connections.length === 1 && b.connections.length === 1, { maxEvents: 1_000_000 })
     const [ca] = a.connections
     expect(ca?.kind).toBe('ymesh')
     expect(ca?.remotePeer).toBe(b.peerId)
-    ca?.send(Tag.Envelope, new Uint8Array(40_000))
+    ca?.send(Tag.FileChunk, new Uint8Array(40_000))
     await mesh.net.sim.runUntil(() => got.length === 1)
     expect(got).toEqual(['a:40000'])
     expect(a.neighbours.size).toBe(1)

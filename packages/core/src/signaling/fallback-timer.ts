@@ -1,0 +1,55 @@
+/**
+ * How long a relayed signal may take before the server path is used: an RTO in the manner of
+ * TCP (RFC 6298) over the round trips of relayed signals — capsule out, the target's ack back
+ * — so the timeout follows the mesh instead of being a fixed few seconds.
+ *
+ *   timeout = clamp(max(multiplier × srtt, srtt + 4 × rttvar), floor, ceiling)
+ */
+export interface FallbackTimingOptions {
+  /** Before any round trip was measured. Default 1 000 ms. */
+  readonly initialMs?: number
+  /** Never less (one slow event loop turn must not trigger the server path). Default 150 ms. */
+  readonly floorMs?: number
+  /** Never more: success must not wait long on a dead relay. Default 4 000 ms. */
+  readonly ceilingMs?: number
+  /** Default 3. */
+  readonly multiplier?: number
+}
+
+export class FallbackTimer {
+  private srtt: number | null = null
+  private rttvar = 0
+  readonly initialMs: number
+  readonly floorMs: number
+  readonly ceilingMs: number
+  readonly multiplier: number
+
+  constructor (options: FallbackTimingOptions = {}) {
+    this.initialMs = options.initialMs ?? 1_000
+    this.floorMs = options.floorMs ?? 150
+    this.ceilingMs = options.ceilingMs ?? 4_000
+    this.multiplier = options.multiplier ?? 3
+  }
+
+  /** Smoothed relay round trip, or null before the first sample. */
+  get smoothedRttMs (): number | null {
+    return this.srtt
+  }
+
+  observe (rttMs: number): void {
+    if (!(rttMs >= 0) || !Number.isFinite(rttMs)) return
+    if (this.srtt === null) {
+      this.srtt = rttMs
+      this.rttvar = rttMs / 2
+      return
+    }
+    this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - rttMs)
+    this.srtt = 0.875 * this.srtt + 0.125 * rttMs
+  }
+
+  timeoutMs (): number {
+    if (this.srtt === null) return Math.min(this.ceilingMs, Math.max(this.floorMs, this.initialMs))
+    const rto = Math.max(this.multiplier * this.srtt, this.srtt + 4 * this.rttvar)
+    return Math.min(this.ceilingMs, Math.max(this.floorMs, rto))
+  }
+}

@@ -1,0 +1,504 @@
+/**
+ * HybridSignaling: a SignalingSource that sends a ymesh peer's signals through the mesh once
+ * it has one, and through the server only to bootstrap, to reach stock y-webrtc peers, and as
+ * the fallback when no relay path answers in time. It also teaches the room's members through
+ * the mesh (rosters) and, by the rendezvous rule, keeps only a few members per room
+ * subscribed at the server. docs/hybrid-signaling.md has the design and its argument.
+ */
+import { ObservableV2 } from 'lib0/observable'
+import type { Clock, PeerId, Rng, SignalData, Timer } from '@ymesh/protocol'
+import type { Identity } from '@ymesh/crypto'
+import type { Neighbours } from '../connections/neighbours.js'
+import type { Logger } from '../logger.js'
+import type { Counter } from '../metrics/registry.js'
+import type { CoreMetrics } from '../metrics/core-metrics.js'
+import type { MessageRouter } from '../routing/message-router.js'
+import { FallbackTimer, type FallbackTimingOptions } from './fallback-timer.js'
+import { SignalingLoadBalancer, type RelayCapacity } from './load-balancer.js'
+import { SignalOrderBuffer } from './order-buffer.js'
+import { PeerSignalingRelay } from './peer-relay.js'
+import { MAX_ROSTER_ENTRIES, MAX_SIGNALS_PER_CAPSULE, type CapsuleBody, type DeclineReasonName } from './relay-wire.js'
+import { RoomView } from './room-view.js'
+import type { JoinOptions, SendSignalOptions, SignalingEvents, SignalingSignal, SignalingSource, SignalingStatus } from './types.js'
+
+export interface HybridSignalingOptions {
+  /** Relay other peers' signals (default true). */
+  readonly relay?: boolean
+  /** Relay paths each signal takes when the mesh offers them (default 2). */
+  readonly paths?: number
+  /** Other relays tried after declines, per capsule (default 3). */
+  readonly maxRelayTries?: number
+  readonly fallback?: FallbackTimingOptions
+  /** Signals of one link attempt queued within this are sent as one capsule (default 5 ms). */
+  readonly batchMs?: number
+  /** Members that stay subscribed at the server per room (default 2). 0 or less: every member stays. */
+  readonly rendezvous?: number
+  /** Room neighbours (that relay) a member needs before it leaves the server topic (default 2). */
+  readonly leaveAt?: number
+  /** A member stays subscribed at least this long after joining (default 5 000 ms). */
+  readonly minStayMs?: number
+  /** Rosters go to room neighbours this often (and when one connects). Default 10 000 ms. */
+  readonly rosterIntervalMs?: number
+  /** A member no one saw first-hand for this long leaves the view. Default 45 000 ms. */
+  readonly memberMaxAgeMs?: number
+  /** Disconnect from the server while every room is parked (default true). */
+  readonly disconnectWhenIdle?: boolean
+  readonly relayPerSecond?: number
+  readonly relayBurst?: number
+}
+
+export interface HybridSignalingInit {
+  readonly inner: SignalingSource
+  readonly identity: Identity
+  readonly router: MessageRouter
+  readonly neighbours: Neighbours
+  readonly clock: Clock
+  readonly rng: Rng
+  readonly logger: Logger
+  readonly metrics: CoreMetrics
+  /** A neighbour's advertised relay capacity (capability records), if known. */
+  readonly capacityOf?: (peer: PeerId) => RelayCapacity | undefined
+  /** Is this neighbour connected for `topic`? (The peer knows which rooms each connection serves.) */
+  readonly servesTopic?: (peer: PeerId, topic: string) => boolean
+  readonly options?: HybridSignalingOptions
+}
+
+interface Batch { readonly topic: string, readonly to: PeerId, readonly session: string, readonly signals: Array<{ index: number, signal: SignalData }>, timer: Timer | null }
+
+interface Pending {
+  readonly seq: number
+  readonly batch: Batch
+  readonly capsule: Uint8Array
+  readonly startedAt: number
+  readonly tried: Set<PeerId>
+  outstanding: number
+  timer: Timer | null
+}
+
+interface Room { readonly view: RoomView, readonly join: JoinOptions, readonly joinedAt: number, parked: boolean }
+
+/** Counts for tests and the bench (also exported as metrics). */
+export interface HybridStats {
+  /** Capsules acknowledged by their target through the mesh. */
+  relayed: number
+  /** Capsules whose signals went to the server after the relay paths failed or timed out. */
+  fallbacks: number
+  /** Signals sent through the server: bootstrap, stock peers, fallback. */
+  serverSignals: number
+  declines: number
+  /** Members learned through rosters. */
+  learned: number
+  /** Fallbacks by why: 'timeout', 'no-relay' (no path offered), 'declined' (every path refused). */
+  readonly fallbackReasons: Record<string, number>
+  readonly declineReasons: Record<string, number>
+}
+
+export class HybridSignaling extends ObservableV2<SignalingEvents> implements SignalingSource {
+  readonly localPeer: PeerId
+  readonly relay: PeerSignalingRelay
+  readonly balancer: SignalingLoadBalancer
+  readonly timing: FallbackTimer
+  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, serverSignals: 0, declines: 0, learned: 0, fallbackReasons: {}, declineReasons: {} }
+  private readonly o: Required<Omit<HybridSignalingOptions, 'fallback' | 'relayPerSecond' | 'relayBurst'>>
+  private readonly inner: SignalingSource
+  private readonly rooms = new Map<string, Room>()
+  private readonly batches = new Map<string, Batch>()
+  private readonly indexes = new Map<string, number>()
+  private readonly pending = new Map<number, Pending>()
+  private readonly order: SignalOrderBuffer<SignalingSignal>
+  private readonly signalsSent: Counter
+  private nextSeq: number
+  private tick: Timer | null = null
+  private lastRoster = 0
+  private running = false
+  private idle = false
+  private readonly serverQueue: Array<() => void> = []
+  /** Per author: the neighbour its last capsule came through, which can reach it (the reply path). */
+  private readonly replyVia = new Map<PeerId, PeerId>()
+  /** Acks owed per author, sent in our next capsule to it (or an ack-only one). */
+  private readonly acksOwed = new Map<PeerId, { seqs: number[], timer: Timer | null }>()
+
+  constructor (private readonly init: HybridSignalingInit) {
+    super()
+    const o = init.options ?? {}
+    this.o = {
+      relay: o.relay ?? true,
+      paths: o.paths ?? 2,
+      maxRelayTries: o.maxRelayTries ?? 3,
+      batchMs: o.batchMs ?? 5,
+      rendezvous: o.rendezvous ?? 2,
+      leaveAt: o.leaveAt ?? 2,
+      minStayMs: o.minStayMs ?? 5_000,
+      rosterIntervalMs: o.rosterIntervalMs ?? 10_000,
+      memberMaxAgeMs: o.memberMaxAgeMs ?? 45_000,
+      disconnectWhenIdle: o.disconnectWhenIdle ?? true
+    }
+    this.inner = init.inner
+    this.localPeer = init.inner.localPeer
+    this.timing = new FallbackTimer(o.fallback)
+    // Sequence numbers start at the clock so a restarted author is ahead of its old capsules (replay window).
+    this.nextSeq = Math.max(1, Math.floor(init.clock.now()))
+    this.balancer = new SignalingLoadBalancer({ rng: init.rng, now: () => init.clock.now(), capacityOf: init.capacityOf ?? (() => undefined) })
+    this.order = new SignalOrderBuffer(init.clock, (e) => { this.emitSafe('signal', e) }, 2 * this.timing.ceilingMs)
+    this.relay = new PeerSignalingRelay({
+      identity: init.identity,
+      router: init.router,
+      clock: init.clock,
+      rng: init.rng,
+      logger: init.logger,
+      metrics: init.metrics,
+      relay: this.o.relay,
+      ...(o.relayPerSecond === undefined ? {} : { relayPerSecond: o.relayPerSecond }),
+      ...(o.relayBurst === undefined ? {} : { relayBurst: o.relayBurst }),
+      handlers: {
+        signals: (from, body, via, seq) => { this.relayedSignals(from, body, via, seq) },
+        duplicate: (from, via, seq) => { this.hint(from, via); this.queueAck(from, seq) },
+        ack: (from, seq) => { this.acked(from, seq) },
+        decline: (relay, target, seq, reason) => { this.declined(relay, target, seq, reason) },
+        roster: (from, topic, entries) => { this.rosterFrom(from, topic, entries) }
+      }
+    })
+    this.signalsSent = init.metrics.registry.counter('ymesh_hybrid_signals_total', 'Signals sent, by path (relay, server, fallback)')
+  }
+
+  get connected (): boolean {
+    return this.inner.connected
+  }
+
+  start (): void {
+    if (this.running) return
+    this.running = true
+    this.inner.on('announce', this.onAnnounce)
+    this.inner.on('signal', this.onSignal)
+    this.inner.on('status', this.onStatus)
+    this.init.neighbours.on('neighbour-up', this.onNeighbourUp)
+    this.relay.start()
+    this.inner.start()
+    this.tick = this.init.clock.setInterval(() => { this.maintain() }, 1_000)
+  }
+
+  stop (): void {
+    if (!this.running) return
+    this.running = false
+    this.inner.off('announce', this.onAnnounce)
+    this.inner.off('signal', this.onSignal)
+    this.inner.off('status', this.onStatus)
+    this.init.neighbours.off('neighbour-up', this.onNeighbourUp)
+    this.relay.stop()
+    if (this.tick !== null) this.init.clock.clearInterval(this.tick)
+    this.tick = null
+    for (const b of this.batches.values()) if (b.timer !== null) this.init.clock.clearTimeout(b.timer)
+    for (const p of this.pending.values()) if (p.timer !== null) this.init.clock.clearTimeout(p.timer)
+    for (const a of this.acksOwed.values()) if (a.timer !== null) this.init.clock.clearTimeout(a.timer)
+    this.acksOwed.clear()
+    this.replyVia.clear()
+    this.batches.clear()
+    this.pending.clear()
+    this.order.clear()
+    this.serverQueue.length = 0
+    for (const [topic, room] of this.rooms) if (room.parked) { room.parked = false; this.inner.unpark?.(topic) }
+    this.idle = false
+    this.inner.stop()
+  }
+
+  join (topic: string, options: JoinOptions = {}): void {
+    if (!this.rooms.has(topic)) {
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: this.init.clock.now(), parked: false })
+    }
+    this.wake()
+    this.inner.join(topic, options)
+  }
+
+  leave (topic: string): void {
+    const room = this.rooms.get(topic)
+    this.rooms.delete(topic)
+    if (room?.parked === true) this.inner.unpark?.(topic)
+    this.inner.leave(topic)
+  }
+
+  announce (topic: string, to?: PeerId): void {
+    this.toServer(() => { this.inner.announce(topic, to) })
+  }
+
+  /** Rooms where this peer is parked (unsubscribed at the server). */
+  parkedTopics (): string[] {
+    return [...this.rooms].filter(([, r]) => r.parked).map(([t]) => t)
+  }
+
+  /** Members of `topic` this peer knows of through the server and the mesh. */
+  members (topic: string): number {
+    return this.rooms.get(topic)?.view.size ?? 0
+  }
+
+  sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
+    const session = options.session
+    if (!options.addressed || session === undefined) {
+      // Stock y-webrtc peers expect their signals from the server, as a broadcast.
+      this.toServer(() => { this.inner.sendSignal(topic, to, signal, options) })
+      this.stats.serverSignals++
+      this.signalsSent.inc({ path: 'server' })
+      return
+    }
+    const key = `${to}|${session}`
+    const index = this.indexes.get(key) ?? 0
+    this.indexes.set(key, index + 1)
+    if (this.indexes.size > 4096) this.indexes.delete(this.indexes.keys().next().value as string)
+    // A target no route and no reply path leads to is not in our mesh yet (a newcomer): relays would only decline.
+    const reachable = this.init.neighbours.get(to) !== undefined || this.init.router.nextHopTo(to) !== null || this.replyVia.has(to)
+    if (!this.running || this.init.neighbours.size === 0 || !this.init.router.started || !reachable) {
+      this.serverSignal(topic, to, session, index, signal, options.token)
+      return
+    }
+    let batch = this.batches.get(key)
+    if (batch === undefined || batch.signals.length >= MAX_SIGNALS_PER_CAPSULE) {
+      batch = { topic, to, session, signals: [], timer: null }
+      this.batches.set(key, batch)
+      const b = batch
+      batch.timer = this.init.clock.setTimeout(() => { b.timer = null; this.flush(key, b) }, this.o.batchMs)
+    }
+    batch.signals.push({ index, signal })
+  }
+
+  private serverSignal (topic: string, to: PeerId, session: string, index: number, signal: SignalData, token?: number): void {
+    this.stats.serverSignals++
+    this.signalsSent.inc({ path: 'server' })
+    this.toServer(() => { this.inner.sendSignal(topic, to, signal, { addressed: true, session, index, ...(token === undefined ? {} : { token }) }) })
+  }
+
+  private flush (key: string, batch: Batch): void {
+    if (this.batches.get(key) === batch) this.batches.delete(key)
+    if (!this.running) return
+    const seq = this.nextSeq++
+    const body: CapsuleBody = { topic: batch.topic, session: batch.session, signals: batch.signals, acks: this.takeAcks(batch.to) }
+    this.relay.seal(batch.to, seq, body).then((capsule) => {
+      if (!this.running) return
+      const p: Pending = { seq, batch, capsule, startedAt: this.init.clock.now(), tried: new Set(), outstanding: 0, timer: null }
+      this.pending.set(seq, p)
+      p.timer = this.init.clock.setTimeout(() => { p.timer = null; this.fallback(p, 'timeout') }, this.timing.timeoutMs())
+      for (const [via, counted] of this.paths(batch.to)) this.launch(p, via, counted)
+      if (p.outstanding === 0) this.fallback(p, 'no-relay')
+    }, (error: unknown) => {
+      this.init.logger.warn('could not seal a relayed signal; using the server', { error })
+      for (const s of batch.signals) this.serverSignal(batch.topic, batch.to, batch.session, s.index, s.signal)
+    })
+  }
+
+  /**
+   * Where a capsule to `to` goes, as [via, relay] pairs: straight to a neighbour; else the
+   * router's route (via = to), the neighbour `to` last reached us through, and relays chosen
+   * by load — first hops all different.
+   */
+  private paths (to: PeerId): Array<[PeerId, PeerId]> {
+    if (this.init.neighbours.get(to) !== undefined) return [[to, to]]
+    const out: Array<[PeerId, PeerId]> = []
+    const first = this.init.router.nextHopTo(to)
+    if (first !== null) out.push([to, first])
+    const back = this.replyVia.get(to)
+    if (back !== undefined && back !== first && this.init.neighbours.get(back) !== undefined && this.balancer.willRelay(back)) out.push([back, back])
+    const used = new Set(out.map(([, r]) => r))
+    for (const relay of this.balancer.pick(this.neighbourIds(), this.o.paths - out.length, new Set([...used, to]))) out.push([relay, relay])
+    return out
+  }
+
+  private hint (author: PeerId, via: PeerId): void {
+    if (via === author) return
+    this.replyVia.delete(author)
+    this.replyVia.set(author, via)
+    if (this.replyVia.size > 1024) this.replyVia.delete(this.replyVia.keys().next().value as PeerId)
+  }
+
+  /** Owe `author` an ack for capsule `seq`: it rides on our next capsule to it, or goes alone after batchMs. */
+  private queueAck (author: PeerId, seq: number): void {
+    let owed = this.acksOwed.get(author)
+    if (owed === undefined) {
+      owed = { seqs: [], timer: null }
+      this.acksOwed.set(author, owed)
+    }
+    if (owed.seqs.length < 256 && !owed.seqs.includes(seq)) owed.seqs.push(seq)
+    if (owed.timer === null) owed.timer = this.init.clock.setTimeout(() => { this.sendAcks(author) }, this.o.batchMs)
+  }
+
+  private takeAcks (author: PeerId): number[] {
+    const owed = this.acksOwed.get(author)
+    if (owed === undefined) return []
+    this.acksOwed.delete(author)
+    if (owed.timer !== null) this.init.clock.clearTimeout(owed.timer)
+    return owed.seqs
+  }
+
+  /** An ack-only capsule: sealed and signed like signals, so no relay can forge an ack and suppress the fallback. */
+  private sendAcks (author: PeerId): void {
+    const acks = this.takeAcks(author)
+    if (!this.running || acks.length === 0) return
+    this.relay.seal(author, this.nextSeq++, { topic: '', session: '', signals: [], acks }).then((capsule) => {
+      if (!this.running) return
+      for (const [via] of this.paths(author)) this.relay.send(via, author, capsule).catch(() => {})
+    }, (error: unknown) => { this.init.logger.debug('could not seal an ack', { error }) })
+  }
+
+  /** Send p's capsule to `via` (the target itself: along the route; a neighbour: as a relay request). */
+  private launch (p: Pending, via: PeerId, counted: PeerId): void {
+    p.tried.add(counted)
+    p.outstanding++
+    this.balancer.started(counted)
+    this.relay.send(via, p.batch.to, p.capsule).catch(() => {
+      this.balancer.finished(counted)
+      this.pathFailed(p, counted)
+    })
+  }
+
+  private pathFailed (p: Pending, relay: PeerId): void {
+    if (this.pending.get(p.seq) !== p) return
+    p.outstanding--
+    if (p.tried.size < this.o.paths + this.o.maxRelayTries) {
+      const [next] = this.balancer.pick(this.neighbourIds(), 1, new Set([...p.tried, relay, p.batch.to]))
+      if (next !== undefined) { this.launch(p, next, next); return }
+    }
+    if (p.outstanding <= 0) this.fallback(p, 'declined')
+  }
+
+  private fallback (p: Pending, why: 'timeout' | 'no-relay' | 'declined'): void {
+    if (this.pending.get(p.seq) !== p) return
+    this.stats.fallbackReasons[why] = (this.stats.fallbackReasons[why] ?? 0) + 1
+    this.pending.delete(p.seq)
+    if (p.timer !== null) this.init.clock.clearTimeout(p.timer)
+    for (const relay of p.tried) this.balancer.finished(relay)
+    this.stats.fallbacks++
+    this.signalsSent.inc({ path: 'fallback' })
+    for (const s of p.batch.signals) this.serverSignal(p.batch.topic, p.batch.to, p.batch.session, s.index, s.signal)
+  }
+
+  private acked (from: PeerId, seq: number): void {
+    const p = this.pending.get(seq)
+    if (p === undefined || p.batch.to !== from) return
+    this.pending.delete(seq)
+    if (p.timer !== null) this.init.clock.clearTimeout(p.timer)
+    for (const relay of p.tried) this.balancer.finished(relay)
+    this.timing.observe(this.init.clock.now() - p.startedAt)
+    this.stats.relayed++
+    this.signalsSent.inc({ path: 'relay' }, p.batch.signals.length)
+  }
+
+  private declined (relay: PeerId, target: PeerId, seq: number, reason: DeclineReasonName): void {
+    const p = this.pending.get(seq)
+    if (p === undefined || p.batch.to !== target || !p.tried.has(relay)) return
+    this.stats.declines++
+    this.stats.declineReasons[reason] = (this.stats.declineReasons[reason] ?? 0) + 1
+    this.balancer.declined(relay)
+    this.balancer.finished(relay)
+    this.pathFailed(p, relay)
+  }
+
+  private relayedSignals (from: PeerId, body: CapsuleBody, via: PeerId, seq: number): void {
+    this.hint(from, via)
+    for (const acked of body.acks) this.acked(from, acked)
+    if (body.signals.length === 0) return // an ack-only capsule is not acked
+    this.queueAck(from, seq)
+    const room = this.rooms.get(body.topic)
+    if (room === undefined) return
+    room.view.saw(from, this.init.clock.now())
+    for (const s of body.signals) {
+      this.order.push(`${from}|${body.session}`, s.index, { topic: body.topic, from, to: this.localPeer, ymesh: true, session: body.session, index: s.index, signal: s.signal })
+    }
+  }
+
+  private readonly onSignal = (e: SignalingSignal): void => {
+    this.rooms.get(e.topic)?.view.saw(e.from, this.init.clock.now())
+    if (e.ymesh && e.session !== undefined && e.index !== undefined) this.order.push(`${e.from}|${e.session}`, e.index, e)
+    else this.emitSafe('signal', e)
+  }
+
+  private readonly onAnnounce = (e: Parameters<SignalingEvents['announce']>[0]): void => {
+    if (e.ymesh) this.rooms.get(e.topic)?.view.saw(e.from, this.init.clock.now())
+    this.emitSafe('announce', e)
+  }
+
+  private readonly onStatus = (e: SignalingStatus): void => {
+    if (e.connected) for (const send of this.serverQueue.splice(0)) send()
+    this.emitSafe('status', e)
+  }
+
+  private readonly onNeighbourUp = ({ connection }: { readonly connection: { readonly remotePeer: PeerId, readonly room: string | null } }): void => {
+    const now = this.init.clock.now()
+    for (const [topic, room] of this.rooms) {
+      if (connection.room === topic) room.view.saw(connection.remotePeer, now)
+      if (room.view.has(connection.remotePeer)) this.relay.sendRoster(connection.remotePeer, topic, room.view.roster(now, MAX_ROSTER_ENTRIES))
+    }
+  }
+
+  private rosterFrom (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>): void {
+    const room = this.rooms.get(topic)
+    if (room === undefined || this.init.neighbours.get(from) === undefined) return
+    const now = this.init.clock.now()
+    room.view.saw(from, now)
+    for (const [peer, age] of entries) {
+      if (peer === from || !room.view.saw(peer, now, age)) continue
+      this.stats.learned++
+      // The peer treats it like a reply to its announce: a candidate, no answer owed.
+      this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
+    }
+  }
+
+  private neighbourIds (): PeerId[] {
+    return [...this.init.neighbours.all()].map((c) => c.remotePeer)
+  }
+
+  private maintain (): void {
+    if (!this.running) return
+    const now = this.init.clock.now()
+    const sendRosters = now - this.lastRoster >= this.o.rosterIntervalMs
+    if (sendRosters) this.lastRoster = now
+    for (const [topic, room] of this.rooms) {
+      for (const c of this.init.neighbours.all()) if (c.room === topic || this.init.servesTopic?.(c.remotePeer, topic) === true) room.view.saw(c.remotePeer, now)
+      room.view.expire(now)
+      const roomNeighbours = this.neighbourIds().filter((p) => room.view.has(p))
+      if (sendRosters) for (const p of roomNeighbours) this.relay.sendRoster(p, topic, room.view.roster(now, MAX_ROSTER_ENTRIES))
+      this.rendezvous(topic, room, roomNeighbours.filter((p) => this.balancer.willRelay(p)).length, now)
+    }
+    this.updateIdle()
+  }
+
+  /** The rendezvous rule (docs/hybrid-signaling.md): park when well meshed and not elected; unpark when elected or cut off. */
+  private rendezvous (topic: string, room: Room, relayNeighbours: number, now: number): void {
+    if (this.o.rendezvous <= 0 || this.inner.park === undefined || this.inner.unpark === undefined) return
+    const elected = room.view.isRendezvous(this.o.rendezvous)
+    if (!room.parked && !elected && relayNeighbours >= this.o.leaveAt && now - room.joinedAt >= this.o.minStayMs) {
+      room.parked = true
+      this.inner.park(topic)
+    } else if (room.parked && (elected || relayNeighbours === 0)) {
+      room.parked = false
+      this.wake()
+      this.inner.unpark(topic)
+    }
+  }
+
+  private updateIdle (): void {
+    if (!this.o.disconnectWhenIdle || this.rooms.size === 0) return
+    const allParked = [...this.rooms.values()].every((r) => r.parked)
+    if (allParked && !this.idle && this.serverQueue.length === 0 && this.pending.size === 0) {
+      this.idle = true
+      this.inner.stop()
+    }
+  }
+
+  private wake (): void {
+    if (!this.idle || !this.running) return
+    this.idle = false
+    this.inner.start()
+  }
+
+  /** Run `send` on the server now, or once it is connected again (waking it when idle). */
+  private toServer (send: () => void): void {
+    this.wake()
+    if (this.inner.connected) { send(); return }
+    if (this.serverQueue.length < 256) this.serverQueue.push(send)
+  }
+
+  private emitSafe<N extends keyof SignalingEvents> (name: N, event: Parameters<SignalingEvents[N]>[0]): void {
+    try {
+      this.emit(name, [event] as unknown as Parameters<SignalingEvents[N]>)
+    } catch (error) {
+      this.init.logger.warn(`a hybrid signaling '${name}' listener threw`, { error })
+    }
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * PeerSignalingRelay: the mesh side of hybrid signaling, on top of the MessageRouter.
+ *
+ * As author it seals a capsule of signals to the target and signs it; as relay it forwards
+ * other authors' capsules towards their target (or declines: relaying off, over its rate, no
+ * route); as target it verifies, drops replays, opens, hands the signals on and acks to the
+ * author. Relays read only the capsule's clear header (author, target, sequence): the body
+ * is sealed to the target, and any change to header or body breaks the author's signature.
+ */
+import { Tag, type Clock, type PeerId, type Rng } from '@ymesh/protocol'
+import { openSealed, sealTo, sign, verify, type Identity } from '@ymesh/crypto'
+import type { Logger } from '../logger.js'
+import type { Counter } from '../metrics/registry.js'
+import type { CoreMetrics } from '../metrics/core-metrics.js'
+import type { MessageRouter, RoutedMessage } from '../routing/message-router.js'
+import { parseSignal } from './messages.js'
+import {
+  CAPSULE_DOMAIN, capsuleSigningInput, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody,
+  encodeRelayMessage, type CapsuleBody, type DeclineReasonName, type RelayMessage
+} from './relay-wire.js'
+import { ReplayWindow } from './replay-window.js'
+
+export interface PeerSignalingRelayHandlers {
+  /** A verified, fresh capsule (signals validated); `via`: the neighbour or author it came from; `seq`: to ack. */
+  readonly signals: (from: PeerId, body: CapsuleBody, via: PeerId, seq: number) => void
+  /** A verified duplicate of a capsule delivered before: ack it again (the first ack may be lost). */
+  readonly duplicate: (from: PeerId, via: PeerId, seq: number) => void
+  readonly ack: (from: PeerId, seq: number) => void
+  readonly decline: (relay: PeerId, target: PeerId, seq: number, reason: DeclineReasonName) => void
+  readonly roster: (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>) => void
+}
+
+export interface PeerSignalingRelayOptions {
+  readonly identity: Identity
+  readonly router: MessageRouter
+  readonly clock: Clock
+  readonly rng: Rng
+  readonly logger: Logger
+  readonly metrics: CoreMetrics
+  readonly handlers: PeerSignalingRelayHandlers
+  /** Relay other peers' signals (default true). false: decline every request. */
+  readonly relay?: boolean
+  /** Relay requests accepted per second, and in a burst; beyond, decline 'overloaded'. Default 50 / 100. */
+  readonly relayPerSecond?: number
+  readonly relayBurst?: number
+  readonly replayWindow?: number
+}
+
+export type RelayRejectReason = 'duplicate' | 'malformed' | 'not-for-us' | 'bad-signature' | 'replay' | 'unopenable' | 'bad-signal' | 'not-author'
+
+export class PeerSignalingRelay {
+  private readonly replay: ReplayWindow
+  private readonly rejected: Counter
+  private readonly relayed: Counter
+  private readonly declines: Counter
+  private tokens: number
+  private tokensAt = 0
+  private unregister: (() => void) | null = null
+  /** Relay requests this peer forwarded for others (tests and the bench read it). */
+  relayedForOthers = 0
+
+  constructor (private readonly o: PeerSignalingRelayOptions) {
+    this.replay = new ReplayWindow(o.replayWindow ?? 1024)
+    this.tokens = o.relayBurst ?? 100
+    const r = o.metrics.registry
+    this.rejected = r.counter('ymesh_relayed_signal_rejected_total', 'Relayed signaling capsules refused at the target, by reason')
+    this.relayed = r.counter('ymesh_relayed_signal_forwarded_total', 'Capsules this peer relayed for other peers')
+    this.declines = r.counter('ymesh_relayed_signal_declined_total', 'Relay requests this peer declined, by reason')
+  }
+
+  get self (): PeerId {
+    return this.o.identity.peerId
+  }
+
+  start (): void {
+    if (this.unregister !== null) return
+    this.unregister = this.o.router.handle(Tag.RelayedSignal, (m) => { this.receive(m) })
+  }
+
+  stop (): void {
+    this.unregister?.()
+    this.unregister = null
+  }
+
+  /** Seal `body` to `to` and sign it as capsule `seq`. */
+  async seal (to: PeerId, seq: number, body: CapsuleBody): Promise<Uint8Array> {
+    const { clock, rng, identity } = this.o
+    const sealed = await clock.settle(sealTo(to, `${CAPSULE_DOMAIN}|${this.self}`, encodeCapsuleBody(body), { random: (n) => rng.bytes(n) }))
+    const header = { from: this.self, to, seq, sealed }
+    const signature = await clock.settle(sign(identity, CAPSULE_DOMAIN, capsuleSigningInput(header)))
+    return encodeCapsule({ ...header, signature })
+  }
+
+  /** Send a capsule to `target` through `via` (a neighbour asked to relay it) or, via = target, along the router's route. */
+  async send (via: PeerId, target: PeerId, capsule: Uint8Array): Promise<void> {
+    await this.o.router.send(via, Tag.RelayedSignal, encodeRelayMessage({ kind: 'forward', target, capsule }))
+  }
+
+  sendRoster (to: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>): void {
+    this.post(to, { kind: 'roster', topic, entries })
+  }
+
+  private post (to: PeerId, m: RelayMessage): void {
+    this.o.router.send(to, Tag.RelayedSignal, encodeRelayMessage(m)).catch((error: unknown) => {
+      this.o.logger.debug('relayed-signal message not sent', { to, kind: m.kind, error })
+    })
+  }
+
+  private receive (m: RoutedMessage): void {
+    let message: RelayMessage
+    try {
+      message = decodeRelayMessage(m.payload)
+    } catch {
+      this.rejected.inc({ reason: 'malformed' })
+      return
+    }
+    switch (message.kind) {
+      case 'forward':
+        if (message.target === this.self) void this.deliver(message.capsule, m.from)
+        else this.relay(m.from, message.target, message.capsule)
+        return
+      case 'ack': this.o.handlers.ack(m.from, message.seq); return
+      case 'decline': this.o.handlers.decline(m.from, message.target, message.seq, message.reason); return
+      case 'roster': this.o.handlers.roster(m.from, message.topic, message.entries)
+    }
+  }
+
+  private relay (author: PeerId, target: PeerId, capsule: Uint8Array): void {
+    let seq: number
+    try {
+      const header = decodeCapsule(capsule)
+      seq = header.seq
+      // Only authors ask for relaying: a relay cannot launder someone else's capsule through us.
+      if (header.from !== author || header.to !== target) return this.decline(author, target, seq, 'invalid')
+    } catch {
+      this.rejected.inc({ reason: 'malformed' })
+      return
+    }
+    const router = this.o.router
+    if (this.o.relay === false || !router.options.forwarding || !router.options.routing) return this.decline(author, target, seq, 'disabled')
+    if (!this.takeToken()) return this.decline(author, target, seq, 'overloaded')
+    this.relayedForOthers++
+    this.relayed.inc()
+    router.send(target, Tag.RelayedSignal, encodeRelayMessage({ kind: 'forward', target, capsule })).catch(() => {
+      this.decline(author, target, seq, 'no-route')
+    })
+  }
+
+  private decline (author: PeerId, target: PeerId, seq: number, reason: DeclineReasonName): void {
+    this.declines.inc({ reason })
+    this.post(author, { kind: 'decline', target, seq, reason })
+  }
+
+  private takeToken (): boolean {
+    const now = this.o.clock.now()
+    const rate = this.o.relayPerSecond ?? 50
+    this.tokens = Math.min(this.o.relayBurst ?? 100, this.tokens + (now - this.tokensAt) * rate / 1000)
+    this.tokensAt = now
+    if (this.tokens < 1) return false
+    this.tokens--
+    return true
+  }
+
+  private reject (reason: RelayRejectReason, from: PeerId | null): void {
+    this.rejected.inc({ reason })
+    this.o.logger.debug('relayed signal refused', { reason, from })
+  }
+
+  private async deliver (bytes: Uint8Array, via: PeerId): Promise<void> {
+    const { clock, identity } = this.o
+    let capsule
+    try {
+      capsule = decodeCapsule(bytes)
+    } catch {
+      return this.reject('malformed', null)
+    }
+    if (capsule.to !== this.self) return this.reject('not-for-us', capsule.from)
+    const ok = await clock.settle(verify(capsule.from, CAPSULE_DOMAIN, capsuleSigningInput(capsule), capsule.signature).catch(() => false))
+    if (!ok) return this.reject('bad-signature', capsule.from)
+    if (!this.replay.accept(capsule.from, capsule.seq)) {
+      // A copy over a second path is a duplicate: ack it again (the first ack may be lost), deliver nothing.
+      if (!this.replay.isDuplicate(capsule.from, capsule.seq)) return this.reject('replay', capsule.from)
+      this.rejected.inc({ reason: 'duplicate' })
+      this.o.handlers.duplicate(capsule.from, via, capsule.seq)
+      return
+    }
+    let body: CapsuleBody
+    try {
+      const opened = await clock.settle(openSealed(identity, `${CAPSULE_DOMAIN}|${capsule.from}`, capsule.sealed))
+      const raw = decodeCapsuleBody(opened)
+      const signals = raw.signals.map((s) => ({ index: s.index, signal: parseSignal(s.signal) }))
+      if (signals.some((s) => s.signal === null)) return this.reject('bad-signal', capsule.from)
+      body = { topic: raw.topic, session: raw.session, signals: signals as CapsuleBody['signals'], acks: raw.acks }
+    } catch {
+      return this.reject('unopenable', capsule.from)
+    }
+    if (this.unregister === null) return
+    this.o.handlers.signals(capsule.from, body, via, capsule.seq)
+  }
+}
