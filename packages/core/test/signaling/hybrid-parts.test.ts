@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest'
+import { generateIdentity, openSealed, sealTo, sign, verify } from '@ymesh/crypto'
+import type { Clock, PeerId, Timer } from '@ymesh/protocol'
+import { ReplayWindow } from '../../src/signaling/replay-window.js'
+import { FallbackTimer } from '../../src/signaling/fallback-timer.js'
+import { SignalOrderBuffer } from '../../src/signaling/order-buffer.js'
+import { SignalingLoadBalancer } from '../../src/signaling/load-balancer.js'
+import { RoomView } from '../../src/signaling/room-view.js'
+import {
+  CAPSULE_DOMAIN, capsuleSigningInput, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody, encodeRelayMessage
+} from '../../src/signaling/relay-wire.js'
+
+/** A manual clock: timers fire only when the test advances time. */
+const manualClock = (): Clock & { advance: (ms: number) => void } => {
+  let now = 0
+  const timers = new Map<number, { at: number, fn: () => void }>()
+  let next = 1
+  return {
+    now: () => now,
+    setTimeout: (fn, ms) => { timers.set(next, { at: now + ms, fn }); return next++ as unknown as Timer },
+    clearTimeout: (t) => { timers.delete(t as unknown as number) },
+    setInterval: () => 0 as unknown as Timer,
+    clearInterval: () => {},
+    settle: async (w) => await w,
+    advance (ms: number) {
+      now += ms
+      for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) if (t.at <= now) { timers.delete(id); t.fn() }
+    }
+  }
+}
+const seeded = (n: number): Uint8Array => new Uint8Array(32).fill(n)
+
+describe('relayed-signal capsules', () => {
+  it('round-trip every message kind and a capsule body', async () => {
+    const a = await generateIdentity({ seed: seeded(1) })
+    for (const m of [
+      { kind: 'forward', target: a.peerId, capsule: new Uint8Array([1, 2]) },
+      { kind: 'decline', target: a.peerId, seq: 7, reason: 'overloaded' },
+      { kind: 'ack', seq: 9 },
+      { kind: 'roster', topic: 'room', entries: [[a.peerId, 1200]] }
+    ] as const) expect(decodeRelayMessage(encodeRelayMessage(m))).toEqual(m)
+    const body = { topic: 't', session: 's', signals: [{ index: 0, signal: { type: 'offer', sdp: 'v=0' } as const }], acks: [3, 4] }
+    expect(decodeCapsuleBody(encodeCapsuleBody(body))).toEqual(body)
+    expect(() => decodeRelayMessage(new Uint8Array([9]))).toThrow()
+  })
+
+  it('a curious relay cannot read a capsule, and a malicious one cannot alter or forge it', async () => {
+    const [s, t, relay] = await Promise.all([1, 2, 3].map(async (n) => await generateIdentity({ seed: seeded(n) })))
+    const body = encodeCapsuleBody({ topic: 'room', session: 'x', signals: [{ index: 0, signal: { type: 'offer', sdp: 'secret-sdp' } }], acks: [] })
+    const sealed = await sealTo(t!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, body)
+    const header = { from: s!.peerId, to: t!.peerId, seq: 5, sealed }
+    const capsule = decodeCapsule(encodeCapsule({ ...header, signature: await sign(s!, CAPSULE_DOMAIN, capsuleSigningInput(header)) }))
+    expect(new TextDecoder().decode(capsule.sealed)).not.toContain('secret-sdp')
+    await expect(openSealed(relay!, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).rejects.toThrow()
+    expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(capsule), capsule.signature)).toBe(true)
+    const altered = { ...capsule, sealed: capsule.sealed.map((b, i) => (i === 40 ? b ^ 1 : b)) }
+    expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(altered), capsule.signature)).toBe(false)
+    const renumbered = { ...capsule, seq: 6 }
+    expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(renumbered), capsule.signature)).toBe(false)
+    // A relay re-signing the body as its own author cannot make the target open it: the seal names the author.
+    await expect(openSealed(t!, `${CAPSULE_DOMAIN}|${relay!.peerId}`, capsule.sealed)).rejects.toThrow()
+    expect(decodeCapsuleBody(await openSealed(t!, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).signals[0]?.signal).toEqual({ type: 'offer', sdp: 'secret-sdp' })
+  })
+})
+
+describe('replay window', () => {
+  it('accepts each sequence number once, and refuses numbers older than the window', () => {
+    const w = new ReplayWindow(4)
+    const a = 'a' as PeerId
+    expect(w.accept(a, 10)).toBe(true)
+    expect(w.accept(a, 10)).toBe(false)
+    expect(w.isDuplicate(a, 10)).toBe(true)
+    expect(w.accept(a, 8)).toBe(true) // reordered across paths, still inside the window
+    expect(w.accept(a, 20)).toBe(true)
+    expect(w.accept(a, 15)).toBe(false) // a replay of something older than the window
+    expect(w.isDuplicate(a, 15)).toBe(false)
+  })
+})
+
+describe('fallback timer', () => {
+  it('starts at the initial timeout, then follows ~3× the measured relay round trip within floor and ceiling', () => {
+    const t = new FallbackTimer({ initialMs: 1000, floorMs: 150, ceilingMs: 4000 })
+    expect(t.timeoutMs()).toBe(1000)
+    for (let i = 0; i < 20; i++) t.observe(100)
+    expect(t.timeoutMs()).toBeGreaterThanOrEqual(300)
+    expect(t.timeoutMs()).toBeLessThan(400)
+    for (let i = 0; i < 30; i++) t.observe(10)
+    expect(t.timeoutMs()).toBe(150)
+    for (let i = 0; i < 30; i++) t.observe(5000)
+    expect(t.timeoutMs()).toBe(4000)
+    t.observe(Number.NaN)
+    expect(t.smoothedRttMs).toBeGreaterThan(4000)
+  })
+})
+
+describe('signal order buffer', () => {
+  it('releases a session\'s signals in order, drops copies, and skips a gap that never fills', () => {
+    const clock = manualClock()
+    const out: number[] = []
+    const b = new SignalOrderBuffer<number>(clock, (n) => { out.push(n) }, 100)
+    expect(b.push('s', 1, 1)).toBe(true)
+    expect(out).toEqual([])
+    b.push('s', 0, 0)
+    expect(out).toEqual([0, 1])
+    expect(b.push('s', 1, 1)).toBe(false)
+    b.push('s', 3, 3)
+    clock.advance(100)
+    expect(out).toEqual([0, 1, 3])
+    b.clear()
+  })
+})
+
+describe('signaling load balancer', () => {
+  it('prefers spare capacity, never asks a peer without the relay role, and avoids one that declined', () => {
+    let now = 0
+    const caps: Record<string, { relay: boolean, load: number, freeSlots: number }> = {
+      busy: { relay: true, load: 900, freeSlots: 1 }, idle: { relay: true, load: 100, freeSlots: 20 }, leaf: { relay: false, load: 0, freeSlots: 50 }
+    }
+    const lb = new SignalingLoadBalancer({ rng: { float: () => 0.5, bytes: (n) => new Uint8Array(n), fork: () => { throw new Error('unused') } } as never, now: () => now, capacityOf: (p) => caps[p] })
+    const peers = ['busy', 'idle', 'leaf', 'unknown'] as PeerId[]
+    expect(lb.pick(peers, 3)).toEqual(['idle', 'unknown', 'busy'])
+    for (let i = 0; i < 6; i++) lb.started('idle' as PeerId) // signals in flight through it count against it
+    expect(lb.pick(peers, 1)).toEqual(['unknown'])
+    lb.declined('unknown' as PeerId)
+    expect(lb.willRelay('unknown' as PeerId)).toBe(false)
+    now = 31_000
+    expect(lb.willRelay('unknown' as PeerId)).toBe(true)
+    lb.finished('idle' as PeerId)
+    lb.forget('idle' as PeerId)
+    expect(lb.pick(peers, 1)).toEqual(['idle'])
+  })
+})
+
+describe('room view and rendezvous rule', () => {
+  it('ages travel with entries so departed members expire, and the lowest ranks are the rendezvous points', () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `peer-${i}` as PeerId)
+    const views = ids.map((id) => new RoomView('room', id, 1000))
+    for (const v of views) for (const id of ids) v.saw(id, 0)
+    expect(views.filter((v) => v.isRendezvous(2))).toHaveLength(2)
+    const v = views[0] as RoomView
+    expect(v.saw(ids[1] as PeerId, 500, 2000)).toBe(false) // too old to count
+    expect(v.roster(0, 3)[0]).toEqual([ids[0], 0])
+    expect(v.expire(1500).length).toBe(5)
+    expect(v.size).toBe(0)
+    expect(v.isRendezvous(2)).toBe(true) // alone in its view: it stays subscribed
+  })
+})
