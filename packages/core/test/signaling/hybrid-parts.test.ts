@@ -116,7 +116,7 @@ describe('signaling load balancer', () => {
     const caps: Record<string, { relay: boolean, load: number, freeSlots: number }> = {
       busy: { relay: true, load: 900, freeSlots: 1 }, idle: { relay: true, load: 100, freeSlots: 20 }, leaf: { relay: false, load: 0, freeSlots: 50 }
     }
-    const lb = new SignalingLoadBalancer({ rng: { float: () => 0.5, bytes: (n) => new Uint8Array(n), fork: () => { throw new Error('unused') } } as never, now: () => now, capacityOf: (p) => caps[p] })
+    const lb = new SignalingLoadBalancer({ rng: { float: () => 0.5, bytes: (n: number) => new Uint8Array(n), fork: () => { throw new Error('unused') } } as never, now: () => now, capacityOf: (p) => caps[p] })
     const peers = ['busy', 'idle', 'leaf', 'unknown'] as PeerId[]
     expect(lb.pick(peers, 3)).toEqual(['idle', 'unknown', 'busy'])
     for (let i = 0; i < 6; i++) lb.started('idle' as PeerId) // signals in flight through it count against it
