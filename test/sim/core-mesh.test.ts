@@ -8,13 +8,20 @@ import { testSeed } from '../helpers/seed.js'
 import { components, createMesh, type Mesh } from '../../packages/core/test/helpers/sim-mesh.js'
 
 let mesh: Mesh | null = null
+
+// These tests are about the connection manager alone: the service layers (routing adverts,
+// gossip, capability records, relayed signaling) are switched off, as an app may, so the
+// 200-peer run measures the pool and not every layer above it (each has its own tests).
+const poolOnly = { peer: { routing: false, gossip: false, capabilities: false, hybridSignaling: false } } as const
+// Any tag this test owns; 10 (envelope) belongs to routing and gossip.
+const TEST_TAG = 18
 afterEach(async () => { await mesh?.close(); mesh = null })
 
 const degrees = (m: Mesh): number[] => m.peers.map((p) => p.connections.length)
 
 describe('core mesh on the simulator', () => {
   it('200 peers in one room form a connected mesh with every degree within [low, high]', async () => {
-    mesh = await createMesh(testSeed())
+    mesh = await createMesh(testSeed(), poolOnly)
     for (let i = 0; i < 200; i++) await (await mesh.add(`p${i}`)).joinRoom('big-room')
     const { low, high } = mesh.peers[0]!.pool.degree
     await mesh.net.sim.runUntil(() => mesh!.peers.every((p) => p.connections.length >= low), { maxEvents: 20_000_000 })
@@ -27,7 +34,7 @@ describe('core mesh on the simulator', () => {
   }, 120_000)
 
   it('survives 20 of 60 peers crashing: the rest reconnect to at least low, in one component', async () => {
-    mesh = await createMesh(testSeed(), { network: { deadPathTimeoutMs: 60_000 } })
+    mesh = await createMesh(testSeed(), { ...poolOnly, network: { deadPathTimeoutMs: 60_000 } })
     for (let i = 0; i < 60; i++) await (await mesh.add(`p${i}`)).joinRoom('room')
     const { low, high } = mesh.peers[0]!.pool.degree
     await mesh.net.sim.runUntil(() => mesh!.peers.every((p) => p.connections.length >= low), { maxEvents: 20_000_000 })
@@ -49,7 +56,7 @@ describe('core mesh on the simulator', () => {
   }, 120_000)
 
   it('a restarted peer (same identity) rejoins the mesh', async () => {
-    mesh = await createMesh(testSeed(), { network: { deadPathTimeoutMs: 60_000 } })
+    mesh = await createMesh(testSeed(), { ...poolOnly, network: { deadPathTimeoutMs: 60_000 } })
     for (let i = 0; i < 10; i++) await (await mesh.add(`p${i}`)).joinRoom('room')
     await mesh.net.sim.runUntil(() => mesh!.peers.every((p) => p.connections.length >= 4), { maxEvents: 5_000_000 })
     mesh.crash(mesh.peers[0]!)
@@ -61,14 +68,14 @@ describe('core mesh on the simulator', () => {
   }, 60_000)
 
   it('forms the mesh and delivers chunked messages in order under 5% loss', async () => {
-    mesh = await createMesh(testSeed(), { network: { link: { latencyMs: 20, jitterMs: 5, loss: 0.05 } } })
+    mesh = await createMesh(testSeed(), { ...poolOnly, network: { link: { latencyMs: 20, jitterMs: 5, loss: 0.05 } } })
     for (let i = 0; i < 30; i++) await (await mesh.add(`p${i}`)).joinRoom('room')
     const { low } = mesh.peers[0]!.pool.degree
     await mesh.net.sim.runUntil(() => mesh!.peers.every((p) => p.connections.length >= low), { maxEvents: 20_000_000 })
     expect(components(mesh.peers)).toBe(1)
     const received = new Map<string, number[]>()
     for (const p of mesh.peers) {
-      p.handle(10, (frame, c) => {
+      p.handle(TEST_TAG, (frame, c) => {
         const key = `${c.remotePeer}>${p.peerId}`
         received.set(key, [...(received.get(key) ?? []), frame.payload[0] as number])
       })
@@ -79,7 +86,7 @@ describe('core mesh on the simulator', () => {
         for (let i = 0; i < 5; i++) {
           const m = new Uint8Array(20_000 + i)
           m[0] = i
-          c.send(10, m)
+          c.send(TEST_TAG, m)
         }
         expected++
       }
