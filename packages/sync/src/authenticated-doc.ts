@@ -14,7 +14,7 @@ import { ClientBinding } from './client-binding.js'
 import type { DropReason } from './drop-reasons.js'
 import { NotStartedError, StorageCorruptionError, StorageError } from './errors.js'
 import {
-  DEFAULT_BATCH_WINDOW_MS, DEFAULT_PENDING_MAX_AGE_MS, DEFAULT_PENDING_MAX_BYTES, DEFAULT_PENDING_MAX_COUNT,
+  DEFAULT_BATCH_WINDOW_MS, DEFAULT_PENDING_MAX_AGE_MS, DEFAULT_PENDING_MAX_BYTES, DEFAULT_PENDING_MAX_COUNT, DEFAULT_SNAPSHOT_AFTER,
   MAX_UPDATES_PER_RESPONSE, PAYLOAD_SEAL_DOMAIN, SyncMessageType
 } from './limits.js'
 import { decodeSyncMessage, encodeSyncMessage, type SyncMessage } from './messages.js'
@@ -22,7 +22,7 @@ import { PendingQueue, type PendingLimits } from './pending-queue.js'
 import { RoomPolicy } from './room-policy.js'
 import { createSignedAwareness, decodeSignedAwareness, verifySignedAwareness } from './signed-awareness.js'
 import { createSignedUpdate, decodeSignedUpdate, verifySignedUpdate, type SignedUpdate } from './signed-update.js'
-import type { DocStore } from './storage/doc-store.js'
+import type { DocStore, StoredLog } from './storage/doc-store.js'
 import { analyseUpdate, dependencyStatus, parentsAreTypes, type UpdateAnalysis } from './update-analysis.js'
 import { UpdateLog } from './update-log.js'
 
@@ -58,6 +58,13 @@ export interface AuthenticatedDocOptions {
   /** This session's clientID index; default random (from rng, else crypto). */
   readonly clientIndex?: number
   readonly rng?: Rng
+  /**
+   * Rewrites the store with a snapshot (as compact() does, without re-signing) once this many
+   * records were appended since the last snapshot, and at least a quarter as many as it
+   * covers, so a restart applies one update and indexes the rest by header, and rewrites
+   * cost O(1) per record amortised. Default 1,000; Infinity turns it off.
+   */
+  readonly snapshotAfter?: number
 }
 
 export interface SyncStats {
@@ -105,6 +112,11 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
   private nextSeq = 0
   private signTail: Promise<void> = Promise.resolve()
   private receiveTail: Promise<void> = Promise.resolve()
+  /** Store writes, one at a time in order, so a rewrite never races an append. */
+  private storeTail: Promise<void> = Promise.resolve()
+  private readonly snapshotAfter: number
+  private recordsInSnapshot = 0
+  private recordsSinceSnapshot = 0
   private started = false
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === this) return
@@ -130,6 +142,7 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
     this.policy = options.policy ?? new RoomPolicy()
     this.roomKey = options.roomKey ?? null
     this.store = options.store ?? null
+    this.snapshotAfter = options.snapshotAfter ?? DEFAULT_SNAPSHOT_AFTER
     this.batchWindowMs = options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS
     this.pendingLimits = {
       maxCount: options.pending?.maxCount ?? DEFAULT_PENDING_MAX_COUNT,
@@ -178,6 +191,7 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
     if (!this.started) return
     await this.flush()
     await this.receiveTail
+    await this.storeTail
     this.started = false
     this.doc.off('update', this.onDocUpdate)
     if (this.sweepTimer !== null) this.clock.clearInterval(this.sweepTimer)
@@ -464,7 +478,11 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
 
   /** Opens and structurally checks an authenticated update's payload. */
   private async toCandidate (update: SignedUpdate, from: PeerId | null): Promise<Candidate | null> {
-    const plain = await this.openPayload(update)
+    return this.candidateFrom(update, await this.openPayload(update), from)
+  }
+
+  /** `plain` is the opened payload, null when it could not be opened. */
+  private candidateFrom (update: SignedUpdate, plain: Uint8Array | null, from: PeerId | null): Candidate | null {
     if (plain === null) {
       this.drop('decrypt-failed', from, this.roomKey === null ? 'the payload is sealed and this replica has no room key' : 'the room key does not open this payload')
       return null
@@ -566,6 +584,11 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
   }
 
   private async handleUnsigned (update: Uint8Array, from: PeerId): Promise<void> {
+    this.acceptUnsigned(update, from)
+    await this.persistPending()
+  }
+
+  private acceptUnsigned (update: Uint8Array, from: PeerId): void {
     if (!this.policy.allowsUnauthenticated) {
       this.drop('unauthenticated-not-allowed', from, 'this room requires authentication; unsigned updates are refused')
       return
@@ -594,7 +617,6 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
       return
     }
     if (this.tryApply(c) === 'missing') this.hold(c)
-    await this.persistPending()
   }
 
   private async handleAwareness (bytes: Uint8Array, from: PeerId): Promise<void> {
@@ -633,7 +655,7 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
   // --- persistence ---------------------------------------------------------------------
 
   private async loadStore (store: DocStore): Promise<void> {
-    let stored
+    let stored: StoredLog
     try {
       stored = await this.clock.settle(store.load())
     } catch (err) {
@@ -645,37 +667,58 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
     }
     this.loading = true
     const covered = stored.snapshot?.logVector ?? new Map<number, number>()
-    if (stored.snapshot !== null) {
-      try {
-        Y.applyUpdate(this.doc, stored.snapshot.update, this)
-      } catch (err) {
-        this.storageError(err)
+    // The MAC vouches for every record: no signature checks. Sealed payloads are opened
+    // first (async), so the pass that touches the document is one synchronous transaction.
+    const entries: Array<{ update: SignedUpdate, plain: Uint8Array | null, covered: boolean } | Uint8Array> = []
+    // Unsigned records carry no sequence numbers: with a snapshot, count them as covered.
+    let uncovered = stored.snapshot !== null ? 0 : stored.entries.filter((e) => !e.signed).length
+    for (const entry of stored.entries) {
+      if (!entry.signed) {
+        entries.push(entry.bytes)
+        continue
       }
-    }
-    const local = 'local-store' as PeerId
-    const candidates: Candidate[] = []
-    for (const bytes of stored.signed) {
       let update: SignedUpdate
       try {
-        update = decodeSignedUpdate(bytes)
+        update = decodeSignedUpdate(entry.bytes)
       } catch {
         continue
       }
-      // The MAC vouches for it: no signature check. Covered by the snapshot: index only.
-      if (update.seqEnd <= (covered.get(update.clientId) ?? 0)) {
-        this.log.add(update)
-        this.authorship.set(update.clientId, { kind: 'signed', author: update.author, clientIndex: update.clientIndex })
-        continue
+      const isCovered = update.seqEnd <= (covered.get(update.clientId) ?? 0)
+      const plain = isCovered ? null : update.sealed ? await this.openPayload(update) : update.payload
+      entries.push({ update, plain, covered: isCovered })
+      if (!isCovered) uncovered++
+    }
+    const local = 'local-store' as PeerId
+    // One transaction for the whole log: Yjs cleans up, and observers and 'update'
+    // listeners run, once rather than once per stored update.
+    Y.transact(this.doc, () => {
+      if (stored.snapshot !== null) {
+        try {
+          Y.applyUpdate(this.doc, stored.snapshot.update, this)
+        } catch (err) {
+          this.storageError(err)
+        }
       }
-      const c = await this.toCandidate(update, local)
-      if (c !== null) candidates.push(c)
-    }
-    for (const c of candidates) if (this.tryApply(c) === 'missing') this.hold(c)
-    if (this.policy.allowsUnauthenticated) {
-      for (const u of stored.unsigned) await this.handleUnsigned(u, local)
-    }
+      for (const entry of entries) {
+        if (entry instanceof Uint8Array) {
+          // Stored order is applied order, so unsigned content precedes what builds on it.
+          if (this.policy.allowsUnauthenticated) this.acceptUnsigned(entry, local)
+        } else if (entry.covered) {
+          // In the snapshot already: index by header only.
+          this.log.add(entry.update)
+          this.authorship.set(entry.update.clientId, { kind: 'signed', author: entry.update.author, clientIndex: entry.update.clientIndex })
+        } else {
+          const c = this.candidateFrom(entry.update, entry.plain, local)
+          if (c !== null && this.tryApply(c) === 'missing') this.hold(c)
+        }
+      }
+    }, this)
     this.unpersisted.length = 0
     this.loading = false
+    this.recordsInSnapshot = entries.length - uncovered
+    this.recordsSinceSnapshot = uncovered
+    // In the background: the document is already shown; stop() waits for it.
+    void this.maybeSnapshot()
   }
 
   private async persistPending (): Promise<void> {
@@ -685,23 +728,38 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
       for (const item of items) {
         if (item.signed) await store.appendSigned(item.bytes)
         else await store.appendUnsigned(item.bytes)
+        this.recordsSinceSnapshot++
       }
     })
+    await this.maybeSnapshot()
+  }
+
+  private async maybeSnapshot (): Promise<void> {
+    if (this.recordsSinceSnapshot >= Math.max(this.snapshotAfter, this.recordsInSnapshot / 4)) await this.persistAll()
   }
 
   private async persistAll (): Promise<void> {
     await this.persist(async (store) => {
-      await store.replace(this.log.updates().map((u) => u.bytes), this.log.unsigned().map((u) => u.update), { update: Y.encodeStateAsUpdate(this.doc), logVector: this.log.vector() })
+      const records = this.log.updates().map((u) => u.bytes)
+      const unsigned = this.log.unsigned().map((u) => u.update)
+      await store.replace(records, unsigned, { update: Y.encodeStateAsUpdate(this.doc), logVector: this.log.vector() })
+      this.recordsInSnapshot = records.length + unsigned.length
+      this.recordsSinceSnapshot = 0
     })
   }
 
   private async persist (work: (store: DocStore) => Promise<void>): Promise<void> {
-    if (this.store === null) return
-    try {
-      await this.clock.settle(work(this.store))
-    } catch (err) {
-      this.storageError(err)
-    }
+    const store = this.store
+    if (store === null) return
+    const run = this.storeTail.then(async () => {
+      try {
+        await this.clock.settle(work(store))
+      } catch (err) {
+        this.storageError(err)
+      }
+    })
+    this.storeTail = run
+    await run
   }
 
   private storageError (err: unknown): void {

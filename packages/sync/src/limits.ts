@@ -52,6 +52,8 @@ export type SyncMessageType = (typeof SyncMessageType)[keyof typeof SyncMessageT
 
 /** Default window over which local transactions are merged and signed once. */
 export const DEFAULT_BATCH_WINDOW_MS = 16
+/** Records appended before the store is rewritten with a snapshot (AuthenticatedDoc's snapshotAfter). */
+export const DEFAULT_SNAPSHOT_AFTER = 1000
 
 /** Default caps on updates held for missing dependencies, per sender. */
 export const DEFAULT_PENDING_MAX_COUNT = 256

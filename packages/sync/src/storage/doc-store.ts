@@ -2,7 +2,10 @@
  * One document's persisted log on top of any SyncStorage, with a local integrity check: each
  * record carries an HMAC-SHA-256 under a key only this peer can derive, so loading 100,000
  * stored updates costs 100,000 HMACs instead of 100,000 Ed25519 verifications, and a record
- * altered on disk is detected and skipped.
+ * altered on disk is detected and skipped. Records are MACed synchronously (HmacSha256, the
+ * pad blocks pre-hashed) when the key's secret is at hand: one async WebCrypto call per
+ * record cost more than everything else in a load. Snapshots, which can be megabytes, go
+ * to WebCrypto.
  *
  *   record   = kind varUint (0 signed update | 1 unsigned update) ‖ body varUint8Array ‖ mac (32)
  *   snapshot = yjs update varUint8Array ‖ log vector (as in sync-request) ‖ mac (32)
@@ -16,6 +19,7 @@ import * as encoding from 'lib0/encoding'
 import { readBoundedVarUint, readBoundedVarUint8Array, readFixedUint8Array } from '@ymesh/protocol'
 import { sign, type Identity } from '@ymesh/crypto'
 import { MAX_SAFE, MAX_UPDATE_BYTES, MAX_VECTOR_ENTRIES, STORE_KEY_DOMAIN } from '../limits.js'
+import { HmacSha256 } from './hmac-sha256.js'
 import type { SyncStorage } from './sync-storage.js'
 
 const MAC_LENGTH = 32
@@ -24,7 +28,11 @@ const KIND_UNSIGNED = 1
 const MAC_CONCURRENCY = 512
 
 /** The key that authenticates a peer's own store. */
-export interface StoreKey { readonly key: CryptoKey }
+export interface StoreKey {
+  readonly key: CryptoKey
+  /** The raw 32 bytes behind `key`, when known: lets DocStore MAC records synchronously. */
+  readonly secret?: Uint8Array
+}
 
 /** Derives the store key from `identity` (same identity ⇒ same key, on every device). */
 export const storeKeyFromIdentity = async (identity: Identity): Promise<StoreKey> => {
@@ -34,16 +42,21 @@ export const storeKeyFromIdentity = async (identity: Identity): Promise<StoreKey
 
 /** A store key from 32 secret bytes. */
 export const storeKeyFromBytes = async (bytes: Uint8Array): Promise<StoreKey> => ({
-  key: await crypto.subtle.importKey('raw', new Uint8Array(bytes), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+  key: await crypto.subtle.importKey('raw', new Uint8Array(bytes), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
+  secret: bytes.slice()
 })
 
 export interface StoredLog {
   readonly signed: Uint8Array[]
   readonly unsigned: Uint8Array[]
+  /** Every record that checked out, signed and unsigned, in the order they were stored. */
+  readonly entries: ReadonlyArray<{ readonly signed: boolean, readonly bytes: Uint8Array }>
   readonly snapshot: { readonly update: Uint8Array, readonly logVector: Map<number, number> } | null
   /** Records skipped: unreadable frames (backend) plus records whose MAC failed. */
   readonly corrupt: number
 }
+
+const SYNC_MAC_MAX_BYTES = 1 << 20
 
 const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   if (a.length !== b.length) return false
@@ -54,9 +67,11 @@ const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => {
 
 export class DocStore {
   private readonly prefix: Uint8Array
+  private readonly hmac: HmacSha256 | null
 
   constructor (readonly storage: SyncStorage, readonly docId: string, private readonly key: StoreKey) {
     this.prefix = encoding.encode((e) => encoding.writeVarString(e, docId))
+    this.hmac = key.secret === undefined ? null : new HmacSha256(key.secret)
   }
 
   async appendSigned (bytes: Uint8Array): Promise<void> {
@@ -93,11 +108,16 @@ export class DocStore {
     let corrupt = raw.corrupt
     const signed: Uint8Array[] = []
     const unsigned: Uint8Array[] = []
-    const checked: Array<Uint8Array | null> = new Array(raw.records.length)
-    for (let i = 0; i < raw.records.length; i += MAC_CONCURRENCY) {
-      const part = raw.records.slice(i, i + MAC_CONCURRENCY)
-      const results = await Promise.all(part.map(async (r) => await this.open(r)))
-      for (let j = 0; j < results.length; j++) checked[i + j] = results[j]!
+    const entries: Array<{ signed: boolean, bytes: Uint8Array }> = []
+    const hmac = this.hmac
+    let checked: Array<Uint8Array | null>
+    if (hmac !== null) {
+      checked = raw.records.map((r) => this.openSync(hmac, r))
+    } else {
+      checked = []
+      for (let i = 0; i < raw.records.length; i += MAC_CONCURRENCY) {
+        checked.push(...await Promise.all(raw.records.slice(i, i + MAC_CONCURRENCY).map(async (r) => await this.open(r))))
+      }
     }
     for (const body of checked) {
       if (body === null) { corrupt++; continue }
@@ -106,6 +126,7 @@ export class DocStore {
         const kind = readBoundedVarUint(decoder, KIND_UNSIGNED, 'stored record kind')
         const bytes = readBoundedVarUint8Array(decoder, MAX_UPDATE_BYTES + 1024, 'stored record')
         ;(kind === KIND_SIGNED ? signed : unsigned).push(bytes)
+        entries.push({ signed: kind === KIND_SIGNED, bytes })
       } catch {
         corrupt++
       }
@@ -125,7 +146,7 @@ export class DocStore {
         corrupt++
       }
     }
-    return { signed, unsigned, snapshot, corrupt }
+    return { signed, unsigned, entries, snapshot, corrupt }
   }
 
   private async record (kind: number, bytes: Uint8Array): Promise<Uint8Array> {
@@ -136,6 +157,7 @@ export class DocStore {
   }
 
   private async mac (body: Uint8Array): Promise<Uint8Array> {
+    if (this.hmac !== null && body.length <= SYNC_MAC_MAX_BYTES) return this.hmac.mac([this.prefix, body])
     const input = new Uint8Array(this.prefix.length + body.length)
     input.set(this.prefix, 0)
     input.set(body, this.prefix.length)
@@ -147,6 +169,13 @@ export class DocStore {
     out.set(body, 0)
     out.set(await this.mac(body), body.length)
     return out
+  }
+
+  /** open(), synchronously. */
+  private openSync (hmac: HmacSha256, stored: Uint8Array): Uint8Array | null {
+    if (stored.length < MAC_LENGTH) return null
+    const body = stored.subarray(0, stored.length - MAC_LENGTH)
+    return hmac.verify([this.prefix, body], stored.subarray(stored.length - MAC_LENGTH)) ? body : null
   }
 
   /** The body of a stored item whose MAC checks out, else null. */
