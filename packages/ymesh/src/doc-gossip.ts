@@ -1,11 +1,16 @@
 /**
  * Plumtree (epidemic broadcast trees) for one document's signed updates and awareness
- * entries, over the room's ymesh neighbours. New items are pushed along the eager edges; a
- * neighbour that hands us an item we already have is PRUNEd to lazy, so the eager edges
- * settle into a spanning tree and each peer receives ≈ one copy of each item. Lazy edges
+ * entries, over the room's ymesh neighbours, with one tree per source (the author's
+ * clientID). A new item is pushed to every neighbour that has not PRUNEd that source; a
+ * neighbour that receives a copy it already has PRUNEs the sender for that source, so each
+ * source's eager edges settle into the tree of first arrivals (shortest paths, as fast as
+ * flooding) and each peer receives ≈ one copy of each item. One shared tree for all sources
+ * (plain Plumtree) was measured here: its paths are long for every source but one, and
+ * duplicates from other sources keep pruning it apart (p99 time-to-all 5.8 × flooding's on
+ * 50 peers). A peer's first awareness entry builds its tree before it edits. Pruned edges
  * carry IHAVE announcements (ids only); an announced item that does not arrive within
- * `graftTimeoutMs` is pulled with a GRAFT, which also turns that edge eager again, so the
- * tree repairs itself. Anti-entropy (sync-request) stays underneath for what is lost anyway.
+ * `graftTimeoutMs` is pulled with a GRAFT, which also makes that edge eager again for that
+ * source, so the tree repairs itself. Anti-entropy (sync-request) stays underneath.
  *
  * Why not @ymesh/core's Gossip: its envelopes are signed and verified per message by the
  * envelope's source, and carry a random id. Our items are already signed by their authors
@@ -21,6 +26,8 @@
  *   gossip-control = 32 • kind:varUint (0 IHAVE | 1 GRAFT | 2 PRUNE) • count:varUint • id*
  *   id             = what:varUint (0 update | 1 awareness) • clientId:varUint • a:varUint • b:varUint
  *                    -- update: seqStart, seqEnd; awareness: clock, 0
+ *   IHAVE: I have these; GRAFT: send me these, and push their sources' items to me again;
+ *   PRUNE: stop pushing these ids' sources (clientIDs) to me, announce them instead.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -114,6 +121,8 @@ export interface DocGossipOptions {
 export interface DocGossipStats {
   /** Item copies received from neighbours (first copies and duplicates). */
   received: number
+  /** Of those, signed updates (the rest are awareness entries). */
+  updatesReceived: number
   duplicates: number
   /** Item copies sent eagerly, or in answer to a GRAFT. */
   pushed: number
@@ -125,9 +134,10 @@ export interface DocGossipStats {
 interface Missing { id: ItemId, announcers: PeerId[], deadline: number, attempts: number }
 
 export class DocGossip {
-  readonly stats: DocGossipStats = { received: 0, duplicates: 0, pushed: 0, announced: 0, grafts: 0, prunes: 0 }
-  private readonly eager = new Set<PeerId>()
-  private readonly lazy = new Set<PeerId>()
+  readonly stats: DocGossipStats = { received: 0, updatesReceived: 0, duplicates: 0, pushed: 0, announced: 0, grafts: 0, prunes: 0 }
+  private readonly neighbours = new Set<PeerId>()
+  /** Source clientID → neighbours that PRUNEd it (they get IHAVEs instead of pushes). Oldest source first. */
+  private readonly pruned = new Map<number, Set<PeerId>>()
   /** Keys accepted (or being checked by the engine), oldest first. */
   private readonly seen = new Map<string, number>()
   private readonly checking = new Set<string>()
@@ -154,14 +164,16 @@ export class DocGossip {
     this.maxPullAttempts = options.maxPullAttempts ?? 4
   }
 
-  /** A new neighbour starts eager (Plumtree's initial state: the first items flood, duplicates prune). */
+  private static readonly MAX_SOURCES = 4_096
+
+  /** A new neighbour starts eager for every source (Plumtree's initial state: first items flood, duplicates prune). */
   add (peer: PeerId): void {
-    if (!this.lazy.has(peer)) this.eager.add(peer)
+    this.neighbours.add(peer)
   }
 
   remove (peer: PeerId): void {
-    this.eager.delete(peer)
-    this.lazy.delete(peer)
+    this.neighbours.delete(peer)
+    for (const set of this.pruned.values()) set.delete(peer)
     this.pendingIHave.delete(peer)
     for (const m of this.missing.values()) {
       const at = m.announcers.indexOf(peer)
@@ -169,8 +181,16 @@ export class DocGossip {
     }
   }
 
-  eagerPeers (): PeerId[] { return [...this.eager] }
-  lazyPeers (): PeerId[] { return [...this.lazy] }
+  /** Neighbours we push `source`'s items to. */
+  eagerPeers (source: number): PeerId[] {
+    const pruned = this.pruned.get(source)
+    return [...this.neighbours].filter((p) => pruned?.has(p) !== true)
+  }
+
+  /** Neighbours that PRUNEd `source` (they get IHAVEs). */
+  lazyPeers (source: number): PeerId[] {
+    return [...(this.pruned.get(source) ?? [])]
+  }
 
   /**
    * An item arrived from `from` (a neighbour or a BroadcastChannel peer). 'duplicate': we
@@ -179,13 +199,13 @@ export class DocGossip {
    */
   received (id: ItemId, from: PeerId): 'new' | 'duplicate' {
     this.stats.received++
+    if (id.what === 0) this.stats.updatesReceived++
     const key = itemKey(id)
     if (this.seen.has(key) || this.checking.has(key)) {
       this.stats.duplicates++
-      if (this.plumtree && this.eager.delete(from)) {
-        this.lazy.add(from)
+      if (this.plumtree && this.neighbours.has(from)) {
         this.stats.prunes++
-        this.options.send(from, encodeGossipControl({ kind: GossipControlKind.Prune, ids: [] }))
+        this.options.send(from, encodeGossipControl({ kind: GossipControlKind.Prune, ids: [id] }))
       }
       return 'duplicate'
     }
@@ -208,17 +228,14 @@ export class DocGossip {
     this.missing.delete(key)
     this.cache.set(key, { message, at: now })
     this.trimCache(now)
-    for (const peer of this.eager) {
+    const pruned = this.plumtree ? this.pruned.get(id.clientId) : undefined
+    for (const peer of this.neighbours) {
       if (peer === from) continue
-      this.stats.pushed++
-      this.options.send(peer, message)
-    }
-    if (!this.plumtree) {
-      for (const peer of this.lazy) if (peer !== from) { this.stats.pushed++; this.options.send(peer, message) }
-      return
-    }
-    for (const peer of this.lazy) {
-      if (peer === from) continue
+      if (pruned?.has(peer) !== true) {
+        this.stats.pushed++
+        this.options.send(peer, message)
+        continue
+      }
       let ids = this.pendingIHave.get(peer)
       if (ids === undefined) this.pendingIHave.set(peer, ids = [])
       ids.push(id)
@@ -229,15 +246,14 @@ export class DocGossip {
   /** A gossip control message from a neighbour. Throws InvalidMessageError when malformed. */
   control (message: Uint8Array, from: PeerId): void {
     const c = decodeGossipControl(message)
-    if (!this.eager.has(from) && !this.lazy.has(from)) return // not (or no longer) a neighbour in this room
+    if (!this.neighbours.has(from)) return // not (or no longer) a neighbour in this room
     switch (c.kind) {
       case GossipControlKind.Prune:
-        if (this.eager.delete(from)) this.lazy.add(from)
+        for (const id of c.ids) this.prune(id.clientId, from)
         return
       case GossipControlKind.Graft:
-        this.lazy.delete(from)
-        this.eager.add(from)
         for (const id of c.ids) {
+          this.pruned.get(id.clientId)?.delete(from)
           const entry = this.cache.get(itemKey(id))
           if (entry === undefined) continue // expired: anti-entropy will bring it
           this.stats.pushed++
@@ -258,8 +274,20 @@ export class DocGossip {
     this.pullTimer = null
     this.pendingIHave.clear()
     this.missing.clear()
-    this.eager.clear()
-    this.lazy.clear()
+    this.neighbours.clear()
+    this.pruned.clear()
+  }
+
+  private prune (source: number, peer: PeerId): void {
+    let set = this.pruned.get(source)
+    if (set === undefined) {
+      this.pruned.set(source, set = new Set())
+      if (this.pruned.size > DocGossip.MAX_SOURCES) {
+        const oldest = this.pruned.keys().next().value
+        if (oldest !== undefined) this.pruned.delete(oldest) // that source floods again until re-pruned
+      }
+    }
+    set.add(peer)
   }
 
   private remember (key: string, now: number): void {
@@ -321,8 +349,6 @@ export class DocGossip {
     }
     for (const [peer, ids] of wants) {
       this.stats.grafts++
-      this.lazy.delete(peer)
-      this.eager.add(peer)
       for (let at = 0; at < ids.length; at += MAX_CONTROL_IDS) {
         this.options.send(peer, encodeGossipControl({ kind: GossipControlKind.Graft, ids: ids.slice(at, at + MAX_CONTROL_IDS) }))
       }
