@@ -50,6 +50,8 @@ export interface CachedMessage {
   /** The frame payload to push or serve (our hop count applied); null when its TTL is spent. */
   outbound: Uint8Array | null
   readonly firstSeen: number
+  /** Forgotten at this time (the topic's cache TTL after firstSeen). */
+  readonly expiresAt: number
   /** Connections that have this message, or have been told we have it. */
   readonly knownBy: Set<Connection>
   /** How many times it was announced on each connection (when deliveries are not trusted). */
@@ -71,8 +73,11 @@ export class MessageCache {
     return this.entries.get(key)
   }
 
-  put (key: string, topic: string, envelope: Envelope, size: number, now: number): CachedMessage {
-    const entry: CachedMessage = { key, topic, envelope, size, outbound: null, firstSeen: now, knownBy: new Set(), announced: new Map() }
+  put (key: string, topic: string, envelope: Envelope, size: number, now: number, ttlMs = this.ttlMs): CachedMessage {
+    this.remove(key)
+    const entry: CachedMessage = {
+      key, topic, envelope, size, outbound: null, firstSeen: now, expiresAt: now + Math.min(ttlMs, this.ttlMs), knownBy: new Set(), announced: new Map()
+    }
     this.entries.set(key, entry)
     this.bytes += size
     while (this.entries.size > this.maxCount || this.bytes > this.maxBytes) {
@@ -89,11 +94,9 @@ export class MessageCache {
     this.bytes -= entry.size
   }
 
+  /** Topics may have shorter TTLs than the default, so this scans every entry (bounded by maxCount). */
   expire (now: number): void {
-    for (const entry of this.entries.values()) {
-      if (now - entry.firstSeen < this.ttlMs) break
-      this.remove(entry.key)
-    }
+    for (const entry of this.entries.values()) if (entry.expiresAt <= now) this.remove(entry.key)
   }
 
   /** Entries of `topic`, oldest first. */

@@ -1,9 +1,10 @@
 /**
  * Topic dissemination beyond neighbours: Plumtree (epidemic broadcast trees) over the
- * neighbours subscribed to a topic. New messages are pushed eagerly along a spanning tree
- * that forms by itself (a neighbour that delivers a duplicate is PRUNEd to lazy), and ids
- * are announced lazily (IHAVE) on the other edges, so a gap is pulled (IWANT + GRAFT) and
- * the tree repairs itself. docs/gossip.md says why this design and what it costs.
+ * neighbours subscribed to a topic, one tree per message source (trees.ts). New messages are
+ * pushed eagerly along their source's tree, which forms by itself (a neighbour that delivers
+ * a duplicate is PRUNEd for that source), and ids are announced lazily (IHAVE) on the other
+ * edges, so a gap is pulled (IWANT + GRAFT) and the tree repairs itself. docs/gossip.md says
+ * why this design and what it costs.
  */
 import { ObservableV2 } from 'lib0/observable'
 import {
@@ -12,6 +13,8 @@ import {
 } from '@ymesh/protocol'
 import type { Clock, Envelope, Frame, PeerId, Rng, Timer } from '@ymesh/protocol'
 import { sign, verify, type Identity } from '@ymesh/crypto'
+import { digest } from 'lib0/hash/sha256'
+import * as encoding from 'lib0/encoding'
 import { InvalidOptionsError, StoppedError } from '../errors.js'
 import type { Connection } from '../connections/connection.js'
 import type { FrameDispatcher } from '../connections/dispatcher.js'
@@ -21,21 +24,46 @@ import { MessageCache, SeenCache, type CachedMessage } from './caches.js'
 import { PullTracker, type PullRequests } from './pulls.js'
 import { createGossipMetrics, type GossipMetrics } from './metrics.js'
 import { resolveGossipTuning, type ResolvedGossipTuning } from './options.js'
-import { GOSSIP_PENALTIES, type GossipDropReason, type GossipEvents, type GossipHandler, type GossipMessage, type GossipOptions, type GossipVerdict } from './types.js'
+import {
+  GOSSIP_PENALTIES, type GossipAuthentication, type GossipDropReason, type GossipEvents, type GossipHandler, type GossipMessage, type GossipOptions,
+  type GossipVerdict, type SubscribeOptions
+} from './types.js'
 // Re-exported so the public names stay importable from this module.
 export { GOSSIP_PENALTIES } from './types.js'
-export type { GossipDropReason, GossipEvents, GossipHandler, GossipMessage, GossipOptions, GossipVerdict } from './types.js'
+export type { GossipAuthentication, GossipDropReason, GossipEvents, GossipHandler, GossipMessage, GossipOptions, GossipVerdict, SubscribeOptions } from './types.js'
 import { decodeIHave, decodeIWant, encodeGossipControl, idKey, IHaveFlag, IWantFlag, MAX_GOSSIP_IDS } from './wire.js'
+import { TopicMesh } from './trees.js'
 
 interface TopicState {
   readonly handler: GossipHandler
-  readonly eager: Set<Connection>
-  readonly lazy: Set<Connection>
+  readonly mesh: TopicMesh
   /** Announce-and-pull only: no eager pushes, so each peer receives one copy of each message. */
   readonly lazyOnly: boolean
-  /** Duplicates in a row from each eager neighbour (reset by a first copy from it). */
+  readonly authentication: GossipAuthentication
+  readonly cacheTtlMs: number
+  /** Duplicates in a row from each neighbour (reset by a first copy from it). */
   readonly duplicateStreak: Map<Connection, number>
 }
+
+const PAYLOAD_ID_DOMAIN = 'ymesh/gossip-payload-id/v1'
+
+/**
+ * The id of a message on a 'payload' topic: a digest of what it says, so a forger cannot
+ * claim a genuine message's id for other bytes (and the same update reaching us twice, by
+ * gossip and by anti-entropy, has one id).
+ */
+export const payloadMessageId = (topic: string, payloadType: number, payload: Uint8Array): Uint8Array =>
+  digest(encoding.encode((encoder) => {
+    encoding.writeVarString(encoder, PAYLOAD_ID_DOMAIN)
+    encoding.writeVarString(encoder, topic)
+    encoding.writeVarUint(encoder, payloadType)
+    encoding.writeVarUint8Array(encoder, payload)
+  })).slice(0, MESSAGE_ID_SIZE)
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 
 interface Bucket { tokens: number, at: number }
 
@@ -69,6 +97,8 @@ export class Gossip extends ObservableV2<GossipEvents> {
   private readonly unregister: Array<() => void> = []
   private heartbeat: Timer | null = null
   private flushTimer: Timer | null = null
+  /** Topics whose member list changed and is to be sent to their members. */
+  private readonly membersDirty = new Set<string>()
   private running = false
 
   constructor (options: GossipOptions) {
@@ -124,7 +154,8 @@ export class Gossip extends ObservableV2<GossipEvents> {
     if (this.flushTimer !== null) this.clock.clearTimeout(this.flushTimer)
     if (this.heartbeat !== null) this.clock.clearInterval(this.heartbeat)
     this.heartbeat = this.flushTimer = null
-    for (const state of this.topics.values()) { state.eager.clear(); state.lazy.clear() }
+    for (const state of this.topics.values()) { state.mesh.clear(); state.duplicateStreak.clear() }
+    this.membersDirty.clear()
     this.remoteTopics.clear()
     this.pulls.clear()
     this.pendingIHave.clear()
@@ -133,15 +164,22 @@ export class Gossip extends ObservableV2<GossipEvents> {
   }
 
   /**
-   * Receive `topic`'s messages (each once) and relay them. One handler per topic.
-   * `lazyOnly`: spread by announcements and pulls only — one copy per peer, a few round
-   * trips more per hop — for small records where bytes matter more than latency.
+   * Receive `topic`'s messages (each once) and relay them. One handler per topic. Options:
+   * `lazyOnly` (announce and pull only), `authentication` ('envelope' or 'payload'; see
+   * GossipAuthentication), `cacheTtlMs` (how long messages are kept for pulls and catch-up).
    */
-  subscribe (topic: string, handler: GossipHandler, options: { readonly lazyOnly?: boolean } = {}): void {
+  subscribe (topic: string, handler: GossipHandler, options: SubscribeOptions = {}): void {
     if (this.topics.has(topic)) throw new InvalidOptionsError(`already subscribed to gossip topic ${JSON.stringify(topic)}; unsubscribe first`)
     encodeGossipControl({ topic, flags: 0, ids: [] }) // throws for a topic the wire cannot carry
+    const authentication = options.authentication ?? 'envelope'
+    if (authentication !== 'envelope' && authentication !== 'payload') {
+      throw new InvalidOptionsError(`gossip authentication is 'envelope' or 'payload', not ${JSON.stringify(authentication)}`)
+    }
+    const cacheTtlMs = options.cacheTtlMs ?? this.tuning.cacheTtlMs
+    if (!(cacheTtlMs > 0)) throw new InvalidOptionsError(`gossip cacheTtlMs must be a positive number, got ${String(cacheTtlMs)}`)
     const lazyOnly = (options.lazyOnly ?? false) && this.tuning.lazyRepair
-    const state: TopicState = { handler, eager: new Set(), lazy: new Set(), lazyOnly, duplicateStreak: new Map() }
+    const mesh = new TopicMesh(this.identity?.peerId ?? null, this.tuning.maxEager, this.tuning.maxSources, this.tuning.eagerPruning)
+    const state: TopicState = { handler, mesh, lazyOnly, authentication, cacheTtlMs, duplicateStreak: new Map() }
     this.topics.set(topic, state)
     if (!this.running) return
     for (const connection of this.neighbours.all()) {
@@ -158,9 +196,25 @@ export class Gossip extends ObservableV2<GossipEvents> {
   }
 
   /** Sign `payload` as this peer and spread it to every subscriber of `topic`. Resolves to the message id. */
+  /**
+   * On a 'payload' topic the envelope is not signed and the id is payloadMessageId(): publishing
+   * a payload that was seen already (say, an update that came by anti-entropy) does nothing.
+   */
   async publish (topic: string, payloadType: number, payload: Uint8Array, options: { readonly ttl?: number } = {}): Promise<Uint8Array> {
     if (this.identity === undefined) throw new InvalidOptionsError('gossip needs an identity to publish; pass `identity` to new Gossip()')
     if (!this.running) throw new StoppedError('gossip')
+    if (this.topics.get(topic)?.authentication === 'payload') {
+      const unsigned = createEnvelope({
+        id: payloadMessageId(topic, payloadType, payload),
+        source: this.identity.peerId,
+        destination: { kind: 'topic', topic },
+        payloadType,
+        payload,
+        ttl: options.ttl ?? this.tuning.ttl
+      })
+      this.publishEnvelope(unsigned)
+      return unsigned.id
+    }
     const envelope = createEnvelope({
       id: this.rng.bytes(MESSAGE_ID_SIZE),
       source: this.identity.peerId,
@@ -190,7 +244,9 @@ export class Gossip extends ObservableV2<GossipEvents> {
     }
     const key = idKey(envelope.id)
     if (this.seen.has(key) || this.verifying.has(key)) return false
-    this.accept(envelope, null, key, state, bytes)
+    this.seen.add(key, this.clock.now())
+    this.pulls.resolve(key)
+    this.forward(envelope, null, key, state, bytes)
     return true
   }
 
@@ -200,28 +256,47 @@ export class Gossip extends ObservableV2<GossipEvents> {
     if (envelope.destination.kind !== 'topic') { this.drop(connection, 'not-topic'); return }
     const state = this.topics.get(envelope.destination.topic)
     if (state === undefined) { this.drop(connection, 'not-subscribed'); return }
+    this.impliedSubscription(envelope.destination.topic, state, connection)
     const key = idKey(envelope.id)
     if (this.seen.has(key) || this.verifying.has(key)) {
       this.gossipMetrics.messages.inc({ kind: 'duplicate' })
       this.cache.get(key)?.knownBy.add(connection)
-      if (!this.tuning.eagerPruning || !state.eager.has(connection)) return
-      // One duplicate proves little when sources and path delays vary (pruning on each one
-      // over-prunes the shared tree into pieces); a streak of them marks a redundant edge.
-      const streak = (state.duplicateStreak.get(connection) ?? 0) + 1
-      state.duplicateStreak.set(connection, streak)
-      if (streak >= this.tuning.pruneAfterDuplicates) {
-        state.eager.delete(connection)
-        state.duplicateStreak.delete(connection)
-        state.lazy.add(connection)
-        this.gossipMetrics.prunes.inc()
-        this.sendControl(connection, Tag.GossipIHave, envelope.destination.topic, IHaveFlag.Prune, [])
-      }
+      if (this.tuning.eagerPruning && !state.lazyOnly) this.onDuplicate(envelope, connection, state)
       return
     }
     this.gossipMetrics.messages.inc({ kind: 'first' })
     state.duplicateStreak.delete(connection)
     this.verifying.add(key)
+    if (state.authentication === 'payload') {
+      // No envelope signature to check: the id must be the payload's digest, and the subscriber judges the rest.
+      const { topic } = envelope.destination
+      if (!sameBytes(envelope.id, payloadMessageId(topic, envelope.payloadType, envelope.payload))) {
+        this.verifying.delete(key)
+        this.drop(connection, 'bad-id')
+        return
+      }
+      this.deliverThenForward(envelope, connection, key, state)
+      return
+    }
     void this.verifyThenAccept(envelope, connection, key)
+  }
+
+  /**
+   * `connection` handed us a copy we had: it is not on our shortest path from this source.
+   * Both ends stop pushing this source's messages over the link (PRUNE naming the message).
+   */
+  private onDuplicate (envelope: Envelope, connection: Connection, state: TopicState): void {
+    // A streak rule (prune only after several duplicates in a row) is available, but with one
+    // tree per source a single duplicate is already evidence about that source's tree.
+    const streak = (state.duplicateStreak.get(connection) ?? 0) + 1
+    state.duplicateStreak.set(connection, streak)
+    if (streak < this.tuning.pruneAfterDuplicates) return
+    state.duplicateStreak.delete(connection)
+    state.mesh.prune(envelope.source, connection)
+    // The author pushes its own messages to every member, whatever we say: nothing to tell it.
+    if (connection.remotePeer === envelope.source) return
+    this.gossipMetrics.prunes.inc()
+    this.sendControl(connection, Tag.GossipIHave, (envelope.destination as { topic: string }).topic, IHaveFlag.Prune, [envelope.id])
   }
 
   /** The neighbour's accumulated penalty (0 for a well-behaved one). */
@@ -229,13 +304,28 @@ export class Gossip extends ObservableV2<GossipEvents> {
     return this.scores.get(peer) ?? 0
   }
 
-  /** Neighbours that eager-push `topic` to us and receive our eager pushes (empty when unsubscribed). */
-  eagerPeers (topic: string): PeerId[] {
-    return [...(this.topics.get(topic)?.eager ?? [])].map((c) => c.remotePeer)
+  /**
+   * Neighbours we eager-push `source`'s messages of `topic` to (its tree); without a source,
+   * the neighbours a new source's tree starts with. Empty when unsubscribed or lazy-only.
+   */
+  eagerPeers (topic: string, source?: PeerId): PeerId[] {
+    const state = this.topics.get(topic)
+    if (state === undefined || state.lazyOnly) return []
+    const tree = source === undefined ? [...state.mesh.members].slice(0, this.tuning.maxEager) : [...(state.mesh.peek(source) ?? [])]
+    return tree.map((c) => c.remotePeer)
   }
 
-  lazyPeers (topic: string): PeerId[] {
-    return [...(this.topics.get(topic)?.lazy ?? [])].map((c) => c.remotePeer)
+  /** Subscribed neighbours that only get announcements (IHAVE) of `source`'s messages (or of a new source's). */
+  lazyPeers (topic: string, source?: PeerId): PeerId[] {
+    const state = this.topics.get(topic)
+    if (state === undefined) return []
+    const eager = new Set(this.eagerPeers(topic, source))
+    return [...state.mesh.members].map((c) => c.remotePeer).filter((p) => !eager.has(p))
+  }
+
+  /** True when a message with this id has been delivered (or published) here and is still remembered. */
+  has (id: Uint8Array): boolean {
+    return this.seen.has(idKey(id))
   }
 
   /** Sizes of the bounded memories, for tests and metrics. */
@@ -254,7 +344,10 @@ export class Gossip extends ObservableV2<GossipEvents> {
 
   private readonly onNeighbourDown = ({ connection }: { readonly connection: Connection }): void => {
     this.remoteTopics.delete(connection)
-    for (const state of this.topics.values()) { state.eager.delete(connection); state.lazy.delete(connection); state.duplicateStreak.delete(connection) }
+    for (const [topic, state] of this.topics) {
+      if (state.mesh.removeMember(connection)) this.membersChanged(topic)
+      state.duplicateStreak.delete(connection)
+    }
     this.pendingIHave.delete(connection)
     this.buckets.delete(connection)
     this.pulls.forgetConnection(connection)
@@ -265,16 +358,24 @@ export class Gossip extends ObservableV2<GossipEvents> {
     return this.neighbours.get(connection.remotePeer) === connection
   }
 
-  /** A subscribed neighbour joins the topic's mesh: eager while there is room (and always when flooding). */
+  /** A subscribed neighbour joins the topic's mesh (eager in every source's tree: duplicates will prune it). */
   private addTopicPeer (topic: string, state: TopicState, connection: Connection): void {
-    if (state.eager.has(connection) || state.lazy.has(connection) || !this.isNeighbour(connection)) return
-    if (state.lazyOnly) state.lazy.add(connection)
-    else if (!this.tuning.eagerPruning || state.eager.size < this.tuning.maxEager) state.eager.add(connection)
-    else state.lazy.add(connection)
+    if (!this.isNeighbour(connection) || !state.mesh.addMember(connection)) return
+    this.membersChanged(topic)
     // Catch-up: whatever we still hold that it has not shown it has (after a partition or a reconnect).
     if (this.tuning.lazyRepair) {
       for (const entry of this.cache.ofTopic(topic)) this.announce(entry, connection)
     }
+  }
+
+  /**
+   * A neighbour that sends us a topic's traffic is subscribed to it, whether or not its
+   * SUBSCRIBE reached us (on a lossy link it may not have).
+   */
+  private impliedSubscription (topic: string, state: TopicState, connection: Connection): void {
+    if (state.mesh.members.has(connection) || !this.isNeighbour(connection)) return
+    this.remoteTopics.get(connection)?.add(topic)
+    this.addTopicPeer(topic, state, connection)
   }
 
   private onEnvelopeFrame (frame: Frame, connection: Connection): void {
@@ -298,48 +399,72 @@ export class Gossip extends ObservableV2<GossipEvents> {
     } catch {
       valid = false
     }
-    this.verifying.delete(key)
-    if (!this.running) return
+    if (!this.running) { this.verifying.delete(key); return }
     // A forged copy must not shadow the real one: its id stays unseen, so a later copy or a pull still gets through.
-    if (!valid) { this.drop(connection, 'bad-signature'); return }
+    if (!valid) { this.verifying.delete(key); this.drop(connection, 'bad-signature'); return }
     const state = this.topics.get((envelope.destination as { topic: string }).topic)
-    if (state === undefined || this.seen.has(key)) return
-    this.accept(envelope, connection, key, state, null)
+    if (state === undefined) { this.verifying.delete(key); return }
+    this.deliverThenForward(envelope, connection, key, state)
   }
 
-  /** A new, verified message: remember it, hand it to the subscriber, push it on, announce it. */
-  private accept (envelope: Envelope, from: Connection | null, key: string, state: TopicState, ownBytes: Uint8Array | null): void {
+  /**
+   * A new message whose envelope checked out: the subscriber's verdict (maybe later), then
+   * remember it and pass it on. The id stays in `verifying` until the verdict, so copies
+   * arriving meanwhile count as duplicates and nothing is handed to the subscriber twice.
+   */
+  private deliverThenForward (envelope: Envelope, from: Connection, key: string, state: TopicState): void {
+    const verdict = this.deliver(state, envelope, from)
+    if (!isThenable(verdict)) { this.settleVerdict(envelope, from, key, state, verdict); return }
+    void this.clock.settle(Promise.resolve(verdict)).then(
+      (v) => { this.settleVerdict(envelope, from, key, state, v === 'ignore' || v === 'reject' ? v : 'accept') },
+      (error: unknown) => { this.settleVerdict(envelope, from, key, state, this.handlerFailed(state, envelope, error)) }
+    )
+  }
+
+  private settleVerdict (envelope: Envelope, from: Connection, key: string, state: TopicState, verdict: GossipVerdict): void {
+    this.verifying.delete(key)
+    // Stopped, published meanwhile, or unsubscribed (and maybe resubscribed) while the verdict was pending.
+    if (!this.running || this.seen.has(key) || this.topics.get((envelope.destination as { topic: string }).topic) !== state) return
+    this.seen.add(key, this.clock.now())
+    this.pulls.resolve(key)
+    // A rejected message goes no further than the neighbour that sent it: not pushed, announced nor cached.
+    if (verdict === 'reject') { this.drop(from, 'rejected'); return }
+    if (verdict === 'ignore') return
+    this.forward(envelope, from, key, state, null)
+  }
+
+  /** A new message we accepted (or published): cache it, push it along its source's tree, announce it to the other members. */
+  private forward (envelope: Envelope, from: Connection | null, key: string, state: TopicState, ownBytes: Uint8Array | null): void {
     const now = this.clock.now()
     const topic = (envelope.destination as { topic: string }).topic
-    this.seen.add(key, now)
-    this.pulls.resolve(key)
-    if (from !== null) {
-      const verdict = this.deliver(state, envelope, from, topic)
-      if (verdict === 'reject') { this.drop(from, 'rejected'); return }
-      if (verdict === 'ignore') return
-    }
     // Our own message goes out as authored; a received one one hop further, unless its TTL is spent.
     const outbound = from === null ? envelope : nextHop(envelope)
     const bytes = outbound === null ? null : (ownBytes ?? encodeEnvelope(outbound))
-    const entry = this.cache.put(key, topic, envelope, bytes?.length ?? envelope.payload.length, now)
+    const entry = this.cache.put(key, topic, envelope, bytes?.length ?? envelope.payload.length, now, state.cacheTtlMs)
     entry.outbound = bytes
     if (from !== null) entry.knownBy.add(from)
     if (bytes === null) return
-    for (const connection of state.eager) {
-      if (connection === from || connection.remotePeer === envelope.source) { entry.knownBy.add(connection); continue }
-      this.sendEnvelope(connection, bytes, entry)
+    const source = envelope.source
+    // Straight from its author, who pushes its own messages to all its members: skip the members that told us the author is theirs.
+    const fromAuthor = from !== null && from.remotePeer === source && envelope.hops === 0 && this.tuning.eagerPruning && this.tuning.trustLinkDelivery
+    if (!state.lazyOnly) {
+      for (const connection of state.mesh.tree(source)) {
+        if (entry.knownBy.has(connection)) continue
+        if (connection.remotePeer === source || (fromAuthor && state.mesh.adjacent(connection, source))) { entry.knownBy.add(connection); continue }
+        this.sendEnvelope(connection, bytes, entry)
+      }
     }
     if (!this.tuning.lazyRepair) return
-    for (const connection of state.lazy) {
-      if (connection.remotePeer === envelope.source) { entry.knownBy.add(connection); continue }
+    for (const connection of state.mesh.members) {
+      if (connection.remotePeer === source) { entry.knownBy.add(connection); continue }
       this.announce(entry, connection)
     }
   }
 
-  private deliver (state: TopicState, envelope: Envelope, from: Connection, topic: string): GossipVerdict {
+  private deliver (state: TopicState, envelope: Envelope, from: Connection): GossipVerdict | PromiseLike<GossipVerdict | undefined | void> {
     const message: GossipMessage = {
       id: envelope.id,
-      topic,
+      topic: (envelope.destination as { topic: string }).topic,
       source: envelope.source,
       payloadType: envelope.payloadType,
       payload: envelope.payload,
@@ -349,13 +474,22 @@ export class Gossip extends ObservableV2<GossipEvents> {
     }
     try {
       const verdict = state.handler(message)
+      if (isThenable(verdict)) return verdict
       return verdict === 'ignore' || verdict === 'reject' ? verdict : 'accept'
     } catch (error) {
-      // Our subscriber's bug, not the sender's: keep spreading the message, and say so.
-      this.gossipMetrics.handlerErrors.inc()
-      this.logger.warn('gossip subscriber threw', { topic, error })
-      return 'accept'
+      return this.handlerFailed(state, envelope, error)
     }
+  }
+
+  /**
+   * Our subscriber's bug, not the sender's: counted and logged, never penalised. On an
+   * 'envelope' topic the message is authentic, so it still spreads; on a 'payload' topic the
+   * subscriber is the only check, so an unchecked message stays here.
+   */
+  private handlerFailed (state: TopicState, envelope: Envelope, error: unknown): GossipVerdict {
+    this.gossipMetrics.handlerErrors.inc()
+    this.logger.warn('gossip subscriber threw', { topic: (envelope.destination as { topic: string }).topic, error })
+    return state.authentication === 'payload' ? 'ignore' : 'accept'
   }
 
   private sendEnvelope (connection: Connection, bytes: Uint8Array, entry: CachedMessage): void {
@@ -385,8 +519,22 @@ export class Gossip extends ObservableV2<GossipEvents> {
     this.flushTimer ??= this.clock.setTimeout(() => { this.flushIHave() }, this.tuning.ihaveDelayMs)
   }
 
+  /** Our member list for `topic` changed: tell the members (batched with the next IHAVE flush). */
+  private membersChanged (topic: string): void {
+    if (!this.tuning.eagerPruning || !this.running) return
+    this.membersDirty.add(topic)
+    this.flushTimer ??= this.clock.setTimeout(() => { this.flushIHave() }, this.tuning.ihaveDelayMs)
+  }
+
   private flushIHave (): void {
     this.flushTimer = null
+    for (const topic of this.membersDirty) {
+      const state = this.topics.get(topic)
+      if (state === undefined) continue
+      const digests = state.mesh.memberDigests().slice(0, MAX_GOSSIP_IDS) // a longer list would need several frames; adjacency is only an optimisation
+      for (const connection of state.mesh.members) this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Members, digests)
+    }
+    this.membersDirty.clear()
     for (const [connection, byTopic] of this.pendingIHave) {
       for (const [topic, ids] of byTopic) {
         this.gossipMetrics.idsAnnounced.inc({}, ids.length)
@@ -412,8 +560,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     const state = this.topics.get(topic)
     if ((flags & IHaveFlag.Unsubscribe) !== 0) {
       remote.delete(topic)
-      state?.eager.delete(connection)
-      state?.lazy.delete(connection)
+      if (state?.mesh.removeMember(connection) === true) this.membersChanged(topic)
       return
     }
     if ((flags & IHaveFlag.Subscribe) !== 0) {
@@ -421,7 +568,16 @@ export class Gossip extends ObservableV2<GossipEvents> {
       if (state !== undefined) this.addTopicPeer(topic, state, connection)
     }
     if (state === undefined) return
-    if ((flags & IHaveFlag.Prune) !== 0 && state.eager.delete(connection)) state.lazy.add(connection)
+    this.impliedSubscription(topic, state, connection)
+    if ((flags & IHaveFlag.Members) !== 0) { state.mesh.setMemberList(connection, ids); return }
+    if ((flags & IHaveFlag.Prune) !== 0) {
+      if (ids.length === 0) state.mesh.pruneAll(connection)
+      for (const id of ids) {
+        const entry = this.cache.get(idKey(id))
+        if (entry !== undefined && entry.topic === topic) state.mesh.prune(entry.envelope.source, connection)
+      }
+      return
+    }
     if (!this.tuning.lazyRepair) return
     for (const id of ids) {
       const key = idKey(id)
@@ -441,18 +597,9 @@ export class Gossip extends ObservableV2<GossipEvents> {
       for (const [topic, ids] of byTopic) {
         const flags = this.tuning.eagerPruning && this.topics.get(topic)?.lazyOnly === false ? IWantFlag.Graft : 0
         this.gossipMetrics.idsWanted.inc({}, ids.length)
-        if (flags !== 0) this.graft(topic, connection)
         this.sendControl(connection, Tag.GossipIWant, topic, flags, ids)
       }
     }
-  }
-
-  private graft (topic: string, connection: Connection): void {
-    const state = this.topics.get(topic)
-    if (state === undefined || state.lazyOnly || state.eager.has(connection) || !this.isNeighbour(connection)) return
-    state.lazy.delete(connection)
-    state.eager.add(connection)
-    this.gossipMetrics.grafts.inc()
   }
 
   private onIWant (frame: Frame, connection: Connection): void {
@@ -466,13 +613,14 @@ export class Gossip extends ObservableV2<GossipEvents> {
     }
     // Each answered id costs us a message: charge for them, so a pull cannot be an amplifier.
     if (!this.admit(connection, control.ids.length / 4)) return
-    if ((control.flags & IWantFlag.Graft) !== 0 && this.topics.has(control.topic)) {
-      this.remoteTopics.get(connection)?.add(control.topic)
-      this.graft(control.topic, connection)
-    }
+    const state = this.topics.get(control.topic)
+    const graft = (control.flags & IWantFlag.Graft) !== 0 && state !== undefined && !state.lazyOnly
+    if (graft) this.impliedSubscription(control.topic, state, connection)
     for (const id of control.ids) {
       const entry = this.cache.get(idKey(id))
       if (entry === undefined || entry.topic !== control.topic || entry.outbound === null) continue
+      // The tree of this message's source broke on the way to it: push that source's messages over this link from now on.
+      if (graft && state.mesh.graft(entry.envelope.source, connection)) this.gossipMetrics.grafts.inc()
       if (connection.send(Tag.Envelope, entry.outbound)) {
         this.gossipMetrics.sent.inc({ kind: 'pulled' })
         entry.knownBy.add(connection)
@@ -485,11 +633,12 @@ export class Gossip extends ObservableV2<GossipEvents> {
     this.seen.expire(now)
     this.cache.expire(now)
     if (!this.tuning.lazyRepair || this.tuning.trustLinkDelivery) return
-    // Lossy links: keep announcing to every topic neighbour that has not shown it has a message.
+    // Lossy links: our SUBSCRIBE may have been lost, so say it again (one small frame per topic
+    // and neighbour), and keep announcing to every topic neighbour that has not shown it has a message.
     for (const [topic, state] of this.topics) {
+      for (const connection of this.neighbours.all()) this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
       for (const entry of this.cache.ofTopic(topic)) {
-        for (const connection of state.eager) if (connection.remotePeer !== entry.envelope.source) this.announce(entry, connection)
-        for (const connection of state.lazy) if (connection.remotePeer !== entry.envelope.source) this.announce(entry, connection)
+        for (const connection of state.mesh.members) if (connection.remotePeer !== entry.envelope.source) this.announce(entry, connection)
       }
     }
   }

@@ -13,8 +13,10 @@ export interface GossipTuning {
   readonly lazyRepair?: boolean
   /** Duplicates in a row from an eager neighbour (with no first copy between) before it is pruned. */
   readonly pruneAfterDuplicates?: number
-  /** Most neighbours per topic that start in the eager set (Dhigh); the rest start lazy. */
+  /** Most neighbours a relayed source's tree starts with (Dhigh); the rest start lazy. A publisher pushes its own messages to all. */
   readonly maxEager?: number
+  /** Sources per topic whose push trees are remembered (least recently used forgotten first; a forgotten source's next message floods again). */
+  readonly maxSources?: number
   /** A message announced but not received within this is pulled (IWANT, GRAFT). */
   readonly graftTimeoutMs?: number
   /** Announcements wait this long to be batched into one IHAVE frame per neighbour. */
@@ -56,6 +58,7 @@ export const GOSSIP_DEFAULTS: ResolvedGossipTuning = Object.freeze({
   lazyRepair: true,
   pruneAfterDuplicates: 1,
   maxEager: 8,
+  maxSources: 256,
   graftTimeoutMs: 150,
   ihaveDelayMs: 10,
   heartbeatMs: 1_000,
@@ -76,7 +79,7 @@ export const GOSSIP_DEFAULTS: ResolvedGossipTuning = Object.freeze({
 
 export const resolveGossipTuning = (tuning: GossipTuning = {}): ResolvedGossipTuning => {
   const t = { ...GOSSIP_DEFAULTS, ...tuning }
-  const positive = ['pruneAfterDuplicates', 'maxEager', 'heartbeatMs', 'announceRounds', 'maxPullAttempts', 'seenMax', 'seenTtlMs', 'cacheMax',
+  const positive = ['pruneAfterDuplicates', 'maxEager', 'maxSources', 'heartbeatMs', 'announceRounds', 'maxPullAttempts', 'seenMax', 'seenTtlMs', 'cacheMax',
     'cacheMaxBytes', 'cacheTtlMs', 'maxMissing', 'maxMessageBytes', 'ratePerSecond', 'rateBurst', 'graftTimeoutMs'] as const
   for (const key of positive) {
     if (!(typeof t[key] === 'number' && t[key] > 0 && Number.isFinite(t[key]))) {

@@ -2,9 +2,11 @@
  * The gossip control frames. Both carry a topic, flags and a list of message ids:
  *
  *   gossip-ihave (13) = topic:varString • flags:varUint • count:varUint • id:byte[16]*
- *     flags: 1 PRUNE (stop eager-pushing this topic to me), 2 SUBSCRIBE, 4 UNSUBSCRIBE
+ *     flags: 1 PRUNE (stop eager-pushing to me the messages of the sources of these ids; no ids:
+ *              of every source), 2 SUBSCRIBE, 4 UNSUBSCRIBE, 8 MEMBERS (the ids are 16-byte
+ *              digests of the sender's subscribed neighbours for this topic: its whole list)
  *   gossip-iwant (14) = topic:varString • flags:varUint • count:varUint • id:byte[16]*
- *     flags: 1 GRAFT (eager-push this topic to me from now on)
+ *     flags: 1 GRAFT (eager-push the messages of these ids' sources to me from now on)
  *
  * Messages themselves travel as 'envelope' frames whose destination is the topic.
  */
@@ -18,10 +20,10 @@ import {
 /** Most ids one control frame may carry; longer lists are split over several frames. */
 export const MAX_GOSSIP_IDS = 1024
 
-export const IHaveFlag = Object.freeze({ Prune: 1, Subscribe: 2, Unsubscribe: 4 } as const)
+export const IHaveFlag = Object.freeze({ Prune: 1, Subscribe: 2, Unsubscribe: 4, Members: 8 } as const)
 export const IWantFlag = Object.freeze({ Graft: 1 } as const)
 
-const IHAVE_FLAGS_MASK = IHaveFlag.Prune | IHaveFlag.Subscribe | IHaveFlag.Unsubscribe
+const IHAVE_FLAGS_MASK = IHaveFlag.Prune | IHaveFlag.Subscribe | IHaveFlag.Unsubscribe | IHaveFlag.Members
 const IWANT_FLAGS_MASK = IWantFlag.Graft
 
 export interface GossipControl {

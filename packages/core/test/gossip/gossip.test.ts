@@ -43,40 +43,65 @@ describe('Gossip', () => {
     ])
   })
 
-  it('prunes a duplicate-delivering eager link to lazy on a triangle, then delivers with N − 1 copies', async () => {
+  it('on a triangle (a full mesh) the author pushes to everyone and nobody relays: N − 1 copies from the first message', async () => {
     const mesh = await gossipMesh(testSeed(), 3, [[0, 1], [1, 2], [0, 2]])
     close = mesh.close
     const got = record(mesh.peers)
     await mesh.net.sim.advance(200)
     expect(mesh.peers[0]!.gossip.eagerPeers('room')).toHaveLength(2)
     for (let i = 0; i < 3; i++) {
-      void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([i]))
+      void mesh.peers[i]!.gossip.publish('room', 100, new Uint8Array([i]))
       await mesh.net.sim.advance(500)
     }
-    const prunes = mesh.peers.reduce((s, p) => s + p.gossip.gossipMetrics.prunes.total(), 0)
-    expect(prunes).toBeGreaterThan(0)
-    expect(mesh.peers.some((p) => p.gossip.lazyPeers('room').length > 0)).toBe(true)
-    const before = mesh.peers.reduce((s, p) => s + p.gossip.gossipMetrics.messages.total(), 0)
-    void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([9]))
-    await mesh.net.sim.advance(500)
-    expect(mesh.peers.reduce((s, p) => s + p.gossip.gossipMetrics.messages.total(), 0) - before).toBe(2)
-    expect(got.map((g) => g.length)).toEqual([0, 4, 4])
+    expect(mesh.peers.reduce((s, p) => s + p.gossip.gossipMetrics.messages.total(), 0)).toBe(6)
+    expect(got.map((g) => g.length)).toEqual([2, 2, 2])
   })
 
-  it('repairs a gap by pulling an announced message (IHAVE → IWANT with GRAFT) when a tree link goes down', async () => {
-    const mesh = await gossipMesh(testSeed(), 3, [[0, 1], [1, 2], [0, 2]])
+  it('prunes a duplicate-delivering link from the source\'s tree on a square, then delivers with N − 1 copies; another source has its own tree', async () => {
+    const mesh = await gossipMesh(testSeed(), 4, [[0, 1], [1, 2], [2, 3], [3, 0]])
     close = mesh.close
     const got = record(mesh.peers)
     await mesh.net.sim.advance(200)
-    for (let i = 0; i < 3; i++) { void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([i])); await mesh.net.sim.advance(500) }
-    // The tree has two eager edges now; cut one, so the only way left runs over a lazy edge.
-    const [x, y] = ([[0, 1], [1, 2], [0, 2]] as Array<[number, number]>).find(([i, j]) => mesh.peers[i]!.gossip.eagerPeers('room').includes(mesh.peers[j]!.identity.peerId))!
-    mesh.peers[x!]!.links.get(y!)!.close()
+    const total = (): number => mesh.peers.reduce((s, p) => s + p.gossip.gossipMetrics.messages.total(), 0)
+    void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([1]))
     await mesh.net.sim.advance(500)
-    for (let i = 0; i < 3; i++) { void mesh.peers[i]!.gossip.publish('room', 100, new Uint8Array([10 + i])); await mesh.net.sim.advance(1_000) }
-    expect(got.map((g) => g.length)).toEqual([2, 5, 5]) // peer 0 does not receive its own three
-    expect(mesh.peers.reduce((s, p) => s + p.gossip.gossipMetrics.idsWanted.total(), 0)).toBeGreaterThan(0)
-    expect(mesh.peers.reduce((s, p) => s + p.gossip.gossipMetrics.grafts.total(), 0)).toBeGreaterThan(0)
+    // 0 → 1 and 0 → 3 at once; 1 → 2 and 3 → 2 tie, and 2 relays to the one it heard second, crossing its copy: two duplicates.
+    expect(total()).toBe(5)
+    expect(mesh.peers.reduce((s, p) => s + p.gossip.gossipMetrics.prunes.total(), 0)).toBe(2)
+    const source = mesh.peers[0]!.identity.peerId
+    expect(mesh.peers.some((p) => p.gossip.lazyPeers('room', source).length > 0)).toBe(true)
+    void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([2]))
+    await mesh.net.sim.advance(500)
+    expect(total()).toBe(5 + 3)
+    // Peer 1's messages have not been pruned anywhere yet: its first one floods its own tree.
+    void mesh.peers[1]!.gossip.publish('room', 100, new Uint8Array([3]))
+    await mesh.net.sim.advance(500)
+    expect(total() - 8).toBeGreaterThan(3)
+    expect(got.map((g) => g.length)).toEqual([1, 2, 3, 3])
+  })
+
+  it('repairs a gap by pulling an announced message (IHAVE → IWANT with GRAFT) when a tree link goes down', async () => {
+    const mesh = await gossipMesh(testSeed(), 4, [[0, 1], [1, 2], [2, 3], [3, 0]])
+    close = mesh.close
+    const got = record(mesh.peers)
+    await mesh.net.sim.advance(200)
+    void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([1]))
+    await mesh.net.sim.advance(500)
+    // Peer 2 hears from 0 along one side of the square only now; cut that side, so the way left runs over a lazy link.
+    const source = mesh.peers[0]!.identity.peerId
+    const parent = [1, 3].find((i) => mesh.peers[i]!.gossip.eagerPeers('room', source).includes(mesh.peers[2]!.identity.peerId))!
+    mesh.peers[parent]!.links.get(2)!.close()
+    await mesh.net.sim.advance(500)
+    void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([2]))
+    await mesh.net.sim.advance(1_000)
+    expect(got[2]).toHaveLength(2)
+    expect(mesh.peers[2]!.gossip.gossipMetrics.idsWanted.total()).toBe(1)
+    expect(mesh.peers[4 - parent]!.gossip.gossipMetrics.grafts.total()).toBe(1)
+    // The graft holds: the next message is pushed, not pulled.
+    void mesh.peers[0]!.gossip.publish('room', 100, new Uint8Array([3]))
+    await mesh.net.sim.advance(1_000)
+    expect(got[2]).toHaveLength(3)
+    expect(mesh.peers[2]!.gossip.gossipMetrics.idsWanted.total()).toBe(1)
   })
 
   it('spreads a lazy-only topic by pulls alone: one copy per peer, no eager links', async () => {

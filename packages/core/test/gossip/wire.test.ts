@@ -18,7 +18,7 @@ describe('gossip control frames', () => {
     const raw = (write: (e: encoding.Encoder) => void): Uint8Array => encoding.encode(write)
     const bad = [
       raw((e) => { encoding.writeVarString(e, ''); encoding.writeVarUint(e, 0); encoding.writeVarUint(e, 0) }), // empty topic
-      raw((e) => { encoding.writeVarString(e, 't'); encoding.writeVarUint(e, 8); encoding.writeVarUint(e, 0) }), // unknown flag
+      raw((e) => { encoding.writeVarString(e, 't'); encoding.writeVarUint(e, 16); encoding.writeVarUint(e, 0) }), // unknown flag
       raw((e) => { encoding.writeVarString(e, 't'); encoding.writeVarUint(e, 0); encoding.writeVarUint(e, 2); encoding.writeUint8Array(e, id(1)) }), // truncated
       raw((e) => { encoding.writeVarString(e, 't'); encoding.writeVarUint(e, 0); encoding.writeVarUint(e, MAX_GOSSIP_IDS + 1) }),
       raw((e) => { encoding.writeVarString(e, 't'); encoding.writeVarUint(e, 0); encoding.writeVarUint(e, 0); encoding.writeVarUint(e, 0) }) // trailing
