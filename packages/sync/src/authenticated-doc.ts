@@ -327,7 +327,11 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
     this.log.add(update)
     this.emit('signed', [{ update, transactions: updates.length }])
     this.emit('message', [{ message: encodeSyncMessage({ type: SyncMessageType.Update, update: update.bytes }), to: null }])
-    await this.persist(async (store) => { await store.appendSigned(update.bytes) })
+    await this.persist(async (store) => {
+      await store.appendSigned(update.bytes)
+      this.recordsSinceSnapshot++
+    })
+    await this.maybeSnapshot()
   }
 
   private async signAwareness (): Promise<void> {
