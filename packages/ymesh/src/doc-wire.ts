@@ -4,6 +4,12 @@
  *   doc-sync      = docId:varString • message:byte[*]   -- @ymesh/sync message, types 0, 1, 2, 4
  *   doc-awareness = docId:varString • message:byte[*]   -- @ymesh/sync message, type 3
  *
+ * Besides @ymesh/sync's messages (types 0–4), a doc-sync frame may carry the provider's own:
+ *
+ *   gossip-control     = 32 • ...                         -- doc-gossip.ts
+ *   relayed-awareness  = 33 • update:varUint8Array         -- a stock y-webrtc peer's awareness
+ *                                                            entries (y-protocols encoding), unsigned
+ *
  * The document id comes first so a peer routes a frame without parsing the rest; the
  * message is @ymesh/sync's (it validates it). Frames over 16 KiB are chunked by the
  * connection.
@@ -37,3 +43,20 @@ export const decodeDocFrame = (payload: Uint8Array): DocFrame => {
 /** The tag a @ymesh/sync message travels under: awareness apart, so it can be prioritised or dropped first. */
 export const tagOfSyncMessage = (message: Uint8Array): typeof Tag.DocSync | typeof Tag.DocAwareness =>
   message[0] === SyncMessageType.Awareness ? Tag.DocAwareness : Tag.DocSync
+
+/** A stock y-webrtc peer's awareness entries, relayed unsigned between ymesh peers. */
+export const RELAYED_AWARENESS_TYPE = 33
+
+export const encodeRelayedAwareness = (update: Uint8Array): Uint8Array => encoding.encode((e) => {
+  encoding.writeVarUint(e, RELAYED_AWARENESS_TYPE)
+  encoding.writeVarUint8Array(e, update)
+})
+
+/** The awareness update inside a relayed-awareness message; throws InvalidMessageError. */
+export const decodeRelayedAwareness = (message: Uint8Array): Uint8Array => {
+  const d = decoding.createDecoder(message)
+  if (decoding.readVarUint(d) !== RELAYED_AWARENESS_TYPE) throw new InvalidMessageError('not a relayed-awareness message')
+  const update = decoding.readVarUint8Array(d)
+  if (d.pos !== message.length) throw new InvalidMessageError('relayed-awareness: trailing bytes')
+  return update
+}

@@ -8,7 +8,7 @@
  * design.
  */
 import * as Y from 'yjs'
-import { Awareness, removeAwarenessStates } from 'y-protocols/awareness'
+import { Awareness, applyAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { ObservableV2 } from 'lib0/observable'
 import type { Clock, PeerId, Rng, Timer } from '@ymesh/protocol'
 import { deriveYWebrtcKey, generateIdentity, type Identity } from '@ymesh/crypto'
@@ -24,10 +24,10 @@ import { bridgeAwareness, rebindLocalClient } from './awareness-bridge.js'
 import { BcKind, BroadcastLink, type BcMessage } from './broadcast.js'
 import { DocGossip, GOSSIP_CONTROL_TYPE, itemIdOf, type DocGossipStats, type ItemId } from './doc-gossip.js'
 import { DocRouter, type DocEndpoint } from './doc-router.js'
-import { encodeDocFrame, tagOfSyncMessage } from './doc-wire.js'
+import { RELAYED_AWARENESS_TYPE, decodeRelayedAwareness, encodeDocFrame, encodeRelayedAwareness, tagOfSyncMessage } from './doc-wire.js'
 import { InvalidProviderOptionsError } from './errors.js'
 import { NoSignaling } from './no-signaling.js'
-import { StockPeers } from './stock-peers.js'
+import { StockPeers, filterAwarenessUpdate } from './stock-peers.js'
 
 /** y-webrtc's `peerOpts` (simple-peer options) map onto the WebRTC transport's. */
 export type MeshPeerOpts = Partial<Omit<WebRtcTransportOptions, 'localPeer'>>
@@ -96,6 +96,8 @@ export interface MeshProviderEvents {
 }
 
 const TICK_MS = 1_000
+/** Origin of stock peers' awareness entries applied from a ymesh neighbour's relay. */
+const RELAYED_ORIGIN = 'ymesh-relay'
 
 export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   readonly roomName: string
@@ -134,6 +136,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private lastAntiEntropy = 0
   private readonly endpoint: DocEndpoint
   private readonly gossip: DocGossip
+  private readonly stockClients = new Set<number>()
   private readonly onDocUpdate = (update: Uint8Array): void => { this.stock.broadcastUpdate(update) }
   private readonly onAppAwareness = ({ added, updated, removed }: { added: number[], updated: number[], removed: number[] }): void => {
     this.stock.broadcastAwareness([...added, ...updated, ...removed])
@@ -166,7 +169,11 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       applyUnsigned: (update, from) => { this.applyUnsigned(update, from) },
       acceptsStockAwareness: (clientId) => this.acceptsStockAwareness(clientId),
       synced: (connection) => { this.stockSynced.add(connection); this.checkSynced() },
-      malformed: (from, detail) => { this.emitSafe('drop', { reason: 'malformed', from, detail }) }
+      malformed: (from, detail) => { this.emitSafe('drop', { reason: 'malformed', from, detail }) },
+      awarenessApplied: (update, clients) => {
+        for (const c of clients) this.stockClients.add(c)
+        this.sendToMesh(encodeRelayedAwareness(update), null, null)
+      }
     })
     this.gossip = new DocGossip({
       clock: this.clock,
@@ -205,6 +212,14 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   /** Dissemination counters (item copies received, duplicates, pushes, IHAVE ids, GRAFTs, PRUNEs) since creation. */
   get gossipStats (): Readonly<DocGossipStats> {
     return { ...this.gossip.stats }
+  }
+
+  /**
+   * ClientIDs whose awareness came from stock y-webrtc peers (directly, or relayed by ymesh
+   * neighbours): unsigned, so an app may show them as unverified.
+   */
+  get stockAwarenessClients (): ReadonlySet<number> {
+    return this.stockClients
   }
 
   /** The peer this provider uses; null before 'ready'. */
@@ -438,6 +453,10 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       }
       return
     }
+    if (type === RELAYED_AWARENESS_TYPE) {
+      this.receiveRelayedAwareness(message, from)
+      return
+    }
     const id = itemIdOf(message)
     if (id !== null && this.gossip.received(id, from) === 'duplicate') return
     if (type === SyncMessageType.Awareness) {
@@ -474,6 +493,23 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       this.awarenessEntries.set(clientId, message)
       this.spread(id, message, from)
     })
+  }
+
+  /** Stock peers' awareness relayed by a neighbour: applied under the stock rules, passed on when it changed something. */
+  private receiveRelayedAwareness (message: Uint8Array, from: PeerId): void {
+    let kept
+    try {
+      kept = filterAwarenessUpdate(decodeRelayedAwareness(message), (c) => this.acceptsStockAwareness(c))
+    } catch (err) {
+      this.emitSafe('drop', { reason: 'malformed', from, detail: `relayed awareness: ${err instanceof Error ? err.message : String(err)}` })
+      return
+    }
+    if (kept === null) return
+    const before = kept.clients.map((c) => this.awareness.meta.get(c)?.clock ?? -1)
+    applyAwarenessUpdate(this.awareness, kept.update, RELAYED_ORIGIN)
+    if (!kept.clients.some((c, i) => (this.awareness.meta.get(c)?.clock ?? -1) > (before[i] as number))) return
+    for (const c of kept.clients) this.stockClients.add(c)
+    this.sendToMesh(encodeRelayedAwareness(kept.update), null, from)
   }
 
   /** A new signed update or awareness entry: gossip to the room's neighbours, and to the BroadcastChannel. */

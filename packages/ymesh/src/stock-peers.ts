@@ -21,6 +21,30 @@ export interface StockPeersHost {
   acceptsStockAwareness: (clientId: number) => boolean
   synced: (connection: Connection) => void
   malformed: (from: PeerId, detail: string) => void
+  /** Entries of these clientIDs (the encoded, filtered awareness update) were applied from a stock peer. */
+  awarenessApplied?: (update: Uint8Array, clients: number[], from: PeerId) => void
+}
+
+/**
+ * Keeps the entries of a y-protocols awareness update for which `accept(clientId)` holds;
+ * null when none is left. Throws on malformed input.
+ */
+export const filterAwarenessUpdate = (update: Uint8Array, accept: (clientId: number) => boolean): { update: Uint8Array, clients: number[] } | null => {
+  const d = decoding.createDecoder(update)
+  const count = decoding.readVarUint(d)
+  const kept: Array<[number, number, string]> = []
+  for (let i = 0; i < count; i++) {
+    const clientId = decoding.readVarUint(d)
+    const clock = decoding.readVarUint(d)
+    const state = decoding.readVarString(d)
+    if (accept(clientId)) kept.push([clientId, clock, state])
+  }
+  if (kept.length === 0) return null
+  const filtered = encoding.encode((e) => {
+    encoding.writeVarUint(e, kept.length)
+    for (const [c, k, s] of kept) { encoding.writeVarUint(e, c); encoding.writeVarUint(e, k); encoding.writeVarString(e, s) }
+  })
+  return { update: filtered, clients: kept.map(([c]) => c) }
 }
 
 const frame = (write: (e: encoding.Encoder) => void): Uint8Array => encoding.encode(write)
@@ -114,21 +138,10 @@ export class StockPeers {
     const update = decoding.readVarUint8Array(decoding.createDecoder(payload))
     // Keep only entries for clientIDs a stock peer may speak for: never a ymesh-bound
     // clientID (a huge clock there would lock its owner's presence out), never ours.
-    const d = decoding.createDecoder(update)
-    const count = decoding.readVarUint(d)
-    const kept: Array<[number, number, string]> = []
-    for (let i = 0; i < count; i++) {
-      const clientId = decoding.readVarUint(d)
-      const clock = decoding.readVarUint(d)
-      const state = decoding.readVarString(d)
-      if (this.host.acceptsStockAwareness(clientId)) kept.push([clientId, clock, state])
-    }
-    if (kept.length === 0) return
-    const filtered = frame((e) => {
-      encoding.writeVarUint(e, kept.length)
-      for (const [c, k, s] of kept) { encoding.writeVarUint(e, c); encoding.writeVarUint(e, k); encoding.writeVarString(e, s) }
-    })
-    awarenessProtocol.applyAwarenessUpdate(this.host.awareness, filtered, from)
+    const kept = filterAwarenessUpdate(update, this.host.acceptsStockAwareness)
+    if (kept === null) return
+    awarenessProtocol.applyAwarenessUpdate(this.host.awareness, kept.update, from)
+    this.host.awarenessApplied?.(kept.update, kept.clients, from)
   }
 
   private awarenessPayload (clients: number[]): Uint8Array {
