@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defaultServerConditions } from 'vite'
 import vue from '@vitejs/plugin-vue'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 
@@ -33,16 +33,23 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
   test: {
+    // Projects run in groups, in order: pure tests (unit, demo, fuzz) together, then the
+    // simulator, then real WebRTC and servers, then timing comparisons alone.
     // A failing simulator test prints its seed; `SEED=<n> npm test` replays it.
     env: { SEED: process.env.SEED ?? '' },
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts'] }
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'packages/*/test/**/*.timing.test.ts'],
+          sequence: { groupOrder: 0 }
+        }
       },
       {
         extends: true,
-        test: { name: 'sim', include: ['test/sim/**/*.test.ts'] }
+        test: { name: 'sim', include: ['test/sim/**/*.test.ts'], sequence: { groupOrder: 1 } }
       },
       {
         extends: true,
@@ -51,12 +58,13 @@ export default defineConfig({
           name: 'demo',
           include: ['apps/demo/src/**/*.test.ts', 'apps/demo/test/**/*.test.ts'],
           environment: 'happy-dom',
-          setupFiles: ['fake-indexeddb/auto']
+          setupFiles: ['fake-indexeddb/auto'],
+          sequence: { groupOrder: 0 }
         }
       },
       {
         extends: true,
-        test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'], testTimeout: 120_000 }
+        test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'], testTimeout: 120_000, sequence: { groupOrder: 0 } }
       },
       {
         extends: true,
@@ -66,7 +74,19 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Real WebRTC and real servers: one file at a time keeps 2 cores from thrashing.
-          fileParallelism: false
+          fileParallelism: false,
+          sequence: { groupOrder: 2 }
+        }
+      },
+      {
+        extends: true,
+        test: {
+          // Tests that compare timings measured in the same run (e.g. the signaling server's
+          // round trips with and without a flood): they run last and alone, so other test
+          // files do not take the CPU from one side of the comparison.
+          name: 'timing',
+          include: ['packages/*/test/**/*.timing.test.ts', 'test/**/*.timing.test.ts'],
+          sequence: { groupOrder: 3 }
         }
       }
     ],

@@ -53,5 +53,5 @@ describe('ymesh-signal CLI', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL')
     }
-  })
+  }, 30_000) // a cold tsx start of a child process takes seconds on a busy 2-core machine
 })

@@ -134,6 +134,8 @@ export function describeSignalingAcceptance (harness: SignalingHarness): void {
       await h.restartServer()
       // Whichever reconnects second is announced to the first.
       await h.waitFor(() => ra.announces.length + rb.announces.length > before, 'an announce after the restart')
+      // b's own 'connected' status may trail the announce it triggered on a: wait for it too.
+      await h.waitFor(() => statuses.length >= 3, 'b reporting the reconnect')
       expect(statuses.slice(0, 3)).toEqual([true, false, true])
       a.stop(); b.stop()
     }))
