@@ -13,7 +13,7 @@ import {
   sign,
   topicFromRoomSecret
 } from '@ymesh/crypto'
-import { evaluateInChromium } from './browser/chromium.js'
+import { evaluateInChromium } from '../../../test/helpers/chromium.js'
 import { fromHex, toHex } from './helpers.js'
 
 const CHROMIUM = '/usr/bin/chromium'

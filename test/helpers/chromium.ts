@@ -1,5 +1,6 @@
 // Drives headless Chromium over the DevTools protocol on a pipe (no port): open a page,
-// wait for its load event, await a promise in it. Test-only.
+// wait for its load event, await a promise in it and return its value as a string.
+// Test-only; shared by the packages' browser tests (crypto, sync).
 import { spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 
