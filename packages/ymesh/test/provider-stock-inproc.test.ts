@@ -11,7 +11,7 @@ import * as encoding from 'lib0/encoding'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SimLink } from '@ymesh/sim'
 import { Connection, createCoreMetrics, silentLogger, type FrameDispatcher } from '@ymesh/core'
-import { Tag, type PeerId } from '@ymesh/protocol'
+import type { PeerId } from '@ymesh/protocol'
 import { createSimWorld, text, type SimProvider, type SimWorld } from './helpers/sim-providers.js'
 
 let world: SimWorld | null = null
