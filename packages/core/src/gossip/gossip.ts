@@ -415,7 +415,9 @@ export class Gossip extends ObservableV2<GossipEvents> {
   private deliverThenForward (envelope: Envelope, from: Connection, key: string, state: TopicState): void {
     const verdict = this.deliver(state, envelope, from)
     if (!isThenable(verdict)) { this.settleVerdict(envelope, from, key, state, verdict); return }
-    void this.clock.settle(Promise.resolve(verdict)).then(
+    // Not through clock.settle: a verdict may wait on the network (the simulator would stall).
+    // A handler keeps runs deterministic by settling its own async work (crypto) through the clock.
+    void Promise.resolve(verdict).then(
       (v) => { this.settleVerdict(envelope, from, key, state, v === 'ignore' || v === 'reject' ? v : 'accept') },
       (error: unknown) => { this.settleVerdict(envelope, from, key, state, this.handlerFailed(state, envelope, error)) }
     )
