@@ -1,6 +1,7 @@
 // Bundled by test/indexeddb-browser.test.ts and run in headless Chromium: IndexedDbStorage
 // and DocStore on the browser's real IndexedDB. Reports one line per check, `name value`.
 import * as Y from 'yjs'
+import type { Clock, Timer } from '@ymesh/protocol'
 import { generateIdentity } from '@ymesh/crypto'
 import { AuthenticatedDoc, DocStore, IndexedDbStorage, storeKeyFromBytes, storeKeyFromIdentity } from '@ymesh/sync'
 
@@ -38,13 +39,13 @@ const rawGet = async (database: string, store: string, key: IDBValidKey): Promis
   return value
 }
 
-const clock = {
+const clock: Clock = {
   now: () => performance.now(),
-  setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
-  clearTimeout: (t: unknown) => { clearTimeout(t as number) },
-  setInterval: (f: () => void, ms: number) => setInterval(f, ms),
-  clearInterval: (t: unknown) => { clearInterval(t as number) },
-  settle: async <T>(work: Promise<T>): Promise<T> => await work
+  setTimeout: (f, ms) => setTimeout(f, ms) as unknown as Timer,
+  clearTimeout: (t) => { clearTimeout(t as unknown as number) },
+  setInterval: (f, ms) => setInterval(f, ms) as unknown as Timer,
+  clearInterval: (t) => { clearInterval(t as unknown as number) },
+  settle: async (work) => await work
 }
 
 const run = async (): Promise<string> => {
