@@ -8,13 +8,13 @@ export type RejectReason =
   | 'malformed-json' | 'binary-frame' | 'not-an-object' | 'unknown-type' | 'invalid-field'
   | 'too-big' | 'rate-limited' | 'too-many-topics' | 'topic-limit' | 'server-full'
   | 'ip-connections' | 'ip-rate' | 'ip-banned' | 'unauthorized' | 'auth-timeout' | 'forbidden-topic'
-  | 'slow-consumer' | 'redis-unavailable' | 'redis-malformed'
+  | 'slow-consumer' | 'redis-unavailable' | 'redis-malformed' | 'too-deep'
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'malformed-json', 'binary-frame', 'not-an-object', 'unknown-type', 'invalid-field',
   'too-big', 'rate-limited', 'too-many-topics', 'topic-limit', 'server-full',
   'ip-connections', 'ip-rate', 'ip-banned', 'unauthorized', 'auth-timeout', 'forbidden-topic',
-  'slow-consumer', 'redis-unavailable', 'redis-malformed'
+  'slow-consumer', 'redis-unavailable', 'redis-malformed', 'too-deep'
 ]
 
 export type ClientMessage =
@@ -33,6 +33,27 @@ export const MESSAGE_TYPES: readonly MessageType[] = ['subscribe', 'unsubscribe'
 export type ParseResult = { ok: true, message: ClientMessage } | { ok: false, reason: RejectReason }
 
 const MAX_ID_LENGTH = 256
+
+/**
+ * Deepest nesting of arrays/objects accepted in a publish's `data`. y-webrtc's own messages
+ * are at most 4 deep; the server re-serializes `data` to forward it, and JSON.stringify of a
+ * deeply nested value overflows the stack — a 10 KB frame of brackets would kill the process.
+ */
+export const MAX_DATA_DEPTH = 32
+
+/** Whether `value` nests deeper than `max`, measured without recursion (so it cannot overflow itself). */
+const nestsDeeperThan = (value: unknown, max: number): boolean => {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (depth >= max) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
 
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((t) => typeof t === 'string')
@@ -62,6 +83,7 @@ export const parseClientMessage = (text: string): ParseResult => {
     case 'publish':
       if (typeof m.topic !== 'string' || m.topic === '') return { ok: false, reason: 'invalid-field' }
       if (!optionalId(m.to)) return { ok: false, reason: 'invalid-field' }
+      if (nestsDeeperThan(m.data, MAX_DATA_DEPTH)) return { ok: false, reason: 'too-deep' }
       return { ok: true, message: { type: 'publish', topic: m.topic, data: m.data, to: m.to } }
     case 'ping':
       return { ok: true, message: { type: 'ping' } }

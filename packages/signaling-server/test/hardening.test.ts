@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { CloseCode, DEFAULT_LIMITS, createSignalingServer, silentLogger } from '@ymesh/signaling-server'
+import { CloseCode, DEFAULT_LIMITS, MAX_DATA_DEPTH, createSignalingServer, silentLogger } from '@ymesh/signaling-server'
 import type { Limits, RejectReason, SignalingServer } from '@ymesh/signaling-server'
 import { TestClient } from './client.js'
 
@@ -22,6 +22,13 @@ afterEach(async () => {
   await server.stop()
 })
 
+/** An object nested `depth` levels deep: {a:{a:...{}}}. */
+const nest = (depth: number): unknown => {
+  let v: unknown = {}
+  for (let i = 1; i < depth; i++) v = { a: v }
+  return v
+}
+
 describe('malformed input is dropped with a counted reason; connection and server stay up', () => {
   const cases: Array<[string, unknown, RejectReason]> = [
     ['malformed JSON', '{"type":"publish",', 'malformed-json'],
@@ -37,7 +44,10 @@ describe('malformed input is dropped with a counted reason; connection and serve
     ['a publish with a non-string `to`', { type: 'publish', topic: 't', to: 3, data: {} }, 'invalid-field'],
     ['a subscribe with an empty peerId', { type: 'subscribe', topics: ['t'], peerId: '' }, 'invalid-field'],
     ['an unsubscribe with an object for topics', { type: 'unsubscribe', topics: { a: 1 } }, 'invalid-field'],
-    ['an auth without token', { type: 'auth' }, 'invalid-field']
+    ['an auth without token', { type: 'auth' }, 'invalid-field'],
+    // 10 KB of brackets: re-serializing it to forward would overflow the stack and kill the process.
+    ['a publish whose data nests 5,000 deep', `{"type":"publish","topic":"t","data":${'['.repeat(5000)}${']'.repeat(5000)}}`, 'too-deep'],
+    ['a publish whose data nests one level past the limit', { type: 'publish', topic: 't', data: nest(MAX_DATA_DEPTH + 1) }, 'too-deep']
   ]
   it.each(cases)('%s', async (_name, frame, reason) => {
     await start()
@@ -49,6 +59,15 @@ describe('malformed input is dropped with a counted reason; connection and serve
     // Still fully working afterwards.
     a.send({ type: 'publish', topic: 't', data: 'ok' })
     expect((await a.next((m) => m.type === 'publish')).data).toBe('ok')
+  })
+
+  it('forwards data nested exactly to the limit', async () => {
+    await start()
+    const a = await connect()
+    a.send({ type: 'subscribe', topics: ['t'] })
+    a.send({ type: 'publish', topic: 't', data: nest(MAX_DATA_DEPTH) })
+    expect((await a.next((m) => m.type === 'publish')).data).toEqual(nest(MAX_DATA_DEPTH))
+    expect(rejected('too-deep')).toBe(0)
   })
 
   it('a binary frame', async () => {
