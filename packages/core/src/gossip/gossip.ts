@@ -13,8 +13,6 @@ import {
 } from '@ymesh/protocol'
 import type { Clock, Envelope, Frame, PeerId, Rng, Timer } from '@ymesh/protocol'
 import { sign, verify, type Identity } from '@ymesh/crypto'
-import { digest } from 'lib0/hash/sha256'
-import * as encoding from 'lib0/encoding'
 import { InvalidOptionsError, StoppedError } from '../errors.js'
 import type { Connection } from '../connections/connection.js'
 import type { FrameDispatcher } from '../connections/dispatcher.js'
@@ -33,6 +31,8 @@ export { GOSSIP_PENALTIES } from './types.js'
 export type { GossipAuthentication, GossipDropReason, GossipEvents, GossipHandler, GossipMessage, GossipOptions, GossipVerdict, SubscribeOptions } from './types.js'
 import { decodeIHave, decodeIWant, encodeGossipControl, idKey, IHaveFlag, IWantFlag, MAX_GOSSIP_IDS } from './wire.js'
 import { TopicMesh } from './trees.js'
+import { payloadMessageId, sameBytes } from './payload-id.js'
+export { payloadMessageId } from './payload-id.js'
 
 interface TopicState {
   readonly handler: GossipHandler
@@ -44,23 +44,6 @@ interface TopicState {
   /** Duplicates in a row from each neighbour (reset by a first copy from it). */
   readonly duplicateStreak: Map<Connection, number>
 }
-
-const PAYLOAD_ID_DOMAIN = 'ymesh/gossip-payload-id/v1'
-
-/**
- * The id of a message on a 'payload' topic: a digest of what it says, so a forger cannot
- * claim a genuine message's id for other bytes (and the same update reaching us twice, by
- * gossip and by anti-entropy, has one id).
- */
-export const payloadMessageId = (topic: string, payloadType: number, payload: Uint8Array): Uint8Array =>
-  digest(encoding.encode((encoder) => {
-    encoding.writeVarString(encoder, PAYLOAD_ID_DOMAIN)
-    encoding.writeVarString(encoder, topic)
-    encoding.writeVarUint(encoder, payloadType)
-    encoding.writeVarUint8Array(encoder, payload)
-  })).slice(0, MESSAGE_ID_SIZE)
-
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
