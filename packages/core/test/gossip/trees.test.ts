@@ -7,7 +7,9 @@ import { memberDigest, TopicMesh } from '../../src/gossip/trees.js'
 const conn = (peer: string): Connection => ({ remotePeer: peer as PeerId }) as unknown as Connection
 const peers = (set: ReadonlySet<Connection> | undefined): string[] => [...(set ?? [])].map((c) => c.remotePeer)
 const SELF = 'self' as PeerId
-const [A, B, C] = ['a', 'b', 'c'] as PeerId[]
+const A = 'a' as PeerId
+const B = 'b' as PeerId
+const C = 'c' as PeerId
 
 describe('TopicMesh (one push tree per source)', () => {
   it("seeds a relayed source's tree with at most maxEager members, our own with all; prunes per source, never our own", () => {
