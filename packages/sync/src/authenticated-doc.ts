@@ -21,7 +21,7 @@ import { decodeSyncMessage, encodeSyncMessage, type SyncMessage } from './messag
 import { PendingQueue, type PendingLimits } from './pending-queue.js'
 import { RoomPolicy } from './room-policy.js'
 import { createSignedAwareness, decodeSignedAwareness, verifySignedAwareness } from './signed-awareness.js'
-import { createSignedUpdate, decodeSignedUpdate, verifySignedUpdate, type SignedUpdate } from './signed-update.js'
+import { createSignedUpdate, decodeSignedUpdate, decodeStoredSignedUpdate, verifySignedUpdate, type SignedUpdate } from './signed-update.js'
 import type { DocStore, StoredLog } from './storage/doc-store.js'
 import { analyseUpdate, dependencyStatus, parentsAreTypes, type UpdateAnalysis } from './update-analysis.js'
 import { UpdateLog } from './update-log.js'
@@ -683,7 +683,7 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
       }
       let update: SignedUpdate
       try {
-        update = decodeSignedUpdate(entry.bytes)
+        update = decodeStoredSignedUpdate(entry.bytes)
       } catch {
         continue
       }

@@ -9,7 +9,7 @@ import * as encoding from 'lib0/encoding'
 import * as string from 'lib0/string'
 import {
   InvalidMessageError, UnsupportedVersionError, decodeAll, readBoundedVarString, readBoundedVarUint,
-  readBoundedVarUint8Array, readPeerId, type PeerId
+  readBoundedVarUint8Array, readPeerId, MAX_PEER_ID_LENGTH, type PeerId
 } from '@ymesh/protocol'
 import { SIGNATURE_LENGTH, isYmeshPeerId, sign, verify, type Identity } from '@ymesh/crypto'
 import {
@@ -86,13 +86,19 @@ export const createSignedUpdate = async (identity: Identity, header: Omit<Signed
   return { ...h, payload: bytes.subarray(signedBytes.length - payload.length, signedBytes.length), signature, bytes, signedBytes: bytes.subarray(0, signedBytes.length) }
 }
 
-const readSignedUpdate = (decoder: decoding.Decoder): SignedUpdate => {
+/**
+ * `vouched`: the bytes come from this peer's own MAC-checked store, where only updates that
+ * passed these checks were written; the per-field re-validation (a regex over the author,
+ * re-encoding the docId) is skipped, as it cost more than the rest of a load. Bounds and
+ * framing are still checked.
+ */
+const readSignedUpdate = (decoder: decoding.Decoder, vouched = false): SignedUpdate => {
   const start = decoder.pos
   const version = readBoundedVarUint(decoder, 0xffff, 'signed update version')
   if (version !== SIGNED_UPDATE_VERSION) throw new UnsupportedVersionError(version, [SIGNED_UPDATE_VERSION])
   const flags = readBoundedVarUint(decoder, FLAG_SEALED, 'signed update flags')
   const docId = readBoundedVarString(decoder, MAX_DOC_ID_BYTES, 'signed update docId')
-  const author = readPeerId(decoder, 'signed update author')
+  const author = vouched ? readBoundedVarString(decoder, MAX_PEER_ID_LENGTH, 'signed update author') as PeerId : readPeerId(decoder, 'signed update author')
   const clientIndex = readBoundedVarUint(decoder, MAX_SAFE, 'signed update clientIndex')
   const clientId = readBoundedVarUint(decoder, MAX_SAFE, 'signed update clientId')
   const seqStart = readBoundedVarUint(decoder, MAX_SAFE, 'signed update seqStart')
@@ -104,13 +110,16 @@ const readSignedUpdate = (decoder: decoding.Decoder): SignedUpdate => {
   const signature = readBoundedVarUint8Array(decoder, SIGNATURE_LENGTH, 'signed update signature')
   if (signature.length !== SIGNATURE_LENGTH) throw new InvalidMessageError(`a signed update's signature is ${SIGNATURE_LENGTH} bytes, not ${signature.length}`)
   const header: SignedUpdateHeader = { docId, author, clientIndex, clientId, seqStart, seqEnd, clockStart, clockEnd, sealed: flags === FLAG_SEALED }
-  checkHeader(header)
+  if (!vouched) checkHeader(header)
   const bytes = decoder.arr.subarray(start, decoder.pos)
   return { ...header, payload, signature, bytes, signedBytes: decoder.arr.subarray(start, end) }
 }
 
 /** Decodes a signed update (views into `bytes`); throws InvalidMessageError/UnsupportedVersionError. Does not verify. */
-export const decodeSignedUpdate = (bytes: Uint8Array): SignedUpdate => decodeAll(bytes, 'signed update', readSignedUpdate)
+export const decodeSignedUpdate = (bytes: Uint8Array): SignedUpdate => decodeAll(bytes, 'signed update', (d) => readSignedUpdate(d))
+
+/** decodeSignedUpdate for bytes from this peer's own MAC-checked store (see readSignedUpdate). */
+export const decodeStoredSignedUpdate = (bytes: Uint8Array): SignedUpdate => decodeAll(bytes, 'signed update', (d) => readSignedUpdate(d, true))
 
 /** True iff the signature is the author's over the header and payload. Never throws. */
 export const verifySignedUpdate = async (update: SignedUpdate): Promise<boolean> => {

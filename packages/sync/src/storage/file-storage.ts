@@ -53,7 +53,8 @@ const parse = (data: Buffer): Parsed => {
     if (ok && kind <= KIND_DOC_ID && pos + HEADER + length <= data.length) {
       const payload = data.subarray(pos + HEADER, pos + HEADER + length)
       if (crc32(payload) === data.readUInt32LE(pos + 9)) {
-        if (kind === KIND_RECORD) out.records.push(new Uint8Array(payload))
+        // Views into the file's one buffer: the log keeps every record anyway.
+        if (kind === KIND_RECORD) out.records.push(new Uint8Array(payload.buffer, payload.byteOffset, payload.length))
         else if (kind === KIND_SNAPSHOT) out.snapshot = new Uint8Array(payload)
         else out.docId = payload.toString('utf8')
         pos += HEADER + length

@@ -2,6 +2,22 @@
 import { StorageError } from '../errors.js'
 import type { StorageLoadResult, SyncStorage } from './sync-storage.js'
 
+/** Copies (callers may not alter what is stored) into one buffer: one allocation, not one per record. */
+const copyAll = (records: readonly Uint8Array[]): Uint8Array[] => {
+  let total = 0
+  for (const r of records) total += r.length
+  const all = new Uint8Array(total)
+  const out: Uint8Array[] = new Array(records.length)
+  let pos = 0
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!
+    all.set(r, pos)
+    out[i] = all.subarray(pos, pos + r.length)
+    pos += r.length
+  }
+  return out
+}
+
 export class MemoryStorage implements SyncStorage {
   private readonly docs = new Map<string, { records: Uint8Array[], snapshot: Uint8Array | null }>()
   private closed = false
@@ -13,7 +29,7 @@ export class MemoryStorage implements SyncStorage {
   async load (docId: string): Promise<StorageLoadResult> {
     this.check()
     const doc = this.docs.get(docId)
-    return { records: doc?.records.map((r) => r.slice()) ?? [], snapshot: doc?.snapshot?.slice() ?? null, corrupt: 0 }
+    return { records: copyAll(doc?.records ?? []), snapshot: doc?.snapshot?.slice() ?? null, corrupt: 0 }
   }
 
   async replace (docId: string, records: readonly Uint8Array[], snapshot: Uint8Array | null): Promise<void> {
