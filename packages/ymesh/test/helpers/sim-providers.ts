@@ -3,7 +3,7 @@ import * as Y from 'yjs'
 import { generateIdentity, type Identity } from '@ymesh/crypto'
 import { SimNetwork, type NetworkOptions } from '@ymesh/sim'
 import { createPeer, MemorySignalingHub, silentLogger, type MeshPeer, type PoolOptions } from '@ymesh/core'
-import { MeshProvider, type MeshProviderOptions } from '../../src/index.js'
+import { DocRouter, MeshProvider, type MeshProviderOptions } from '../../src/index.js'
 
 export interface SimProvider {
   readonly provider: MeshProvider
@@ -12,11 +12,21 @@ export interface SimProvider {
   readonly identity: Identity
 }
 
+/** One peer shared by several providers (one per room), as the demo and the anchor run it. */
+export interface SimPeer {
+  readonly peer: MeshPeer
+  readonly identity: Identity
+  readonly router: DocRouter
+  /** A provider for `room` on this peer (and its router). */
+  provide(room: string, options?: Partial<MeshProviderOptions>): Promise<SimProvider>
+}
+
 export interface SimWorld {
   readonly net: SimNetwork
   readonly hub: MemorySignalingHub
   readonly providers: SimProvider[]
   add(label: string, room: string, options?: Partial<MeshProviderOptions> & { pool?: PoolOptions }): Promise<SimProvider>
+  addPeer(label: string, pool?: PoolOptions): Promise<SimPeer>
   close(): Promise<void>
 }
 
@@ -43,6 +53,30 @@ export const createSimWorld = (seed: number, network: NetworkOptions = {}): SimW
       providers.push(p)
       await net.sim.runUntil(() => provider.connected)
       return p
+    },
+    async addPeer (label, pool) {
+      const identity = await generateIdentity({ seed: net.sim.rng.fork(`identity:${label}`).bytes(32) })
+      const transport = net.createTransport(identity.peerId)
+      const rng = transport.rng.fork('peer')
+      const signaling = hub.createSource({ localPeer: identity.peerId, clock: transport.clock, rng: rng.fork('signaling') })
+      const peer = createPeer({ identity, transport, signaling, clock: transport.clock, rng, logger: silentLogger, ...(pool === undefined ? {} : { pool }) })
+      peer.start()
+      const router = new DocRouter(peer)
+      return {
+        peer,
+        identity,
+        router,
+        async provide (room, options = {}) {
+          const doc = new Y.Doc()
+          const provider = new MeshProvider(room, doc, {
+            peer, identity, router, clock: transport.clock, rng: rng.fork(`provider:${room}`), logger: silentLogger, broadcastChannel: false, ...options
+          })
+          const p = { provider, doc, peer, identity }
+          providers.push(p)
+          await net.sim.runUntil(() => provider.connected)
+          return p
+        }
+      }
     },
     async close () {
       for (const p of providers) {
