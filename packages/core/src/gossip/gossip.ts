@@ -29,8 +29,9 @@ import {
 // Re-exported so the public names stay importable from this module.
 export { GOSSIP_PENALTIES } from './types.js'
 export type { GossipAuthentication, GossipDropReason, GossipEvents, GossipHandler, GossipMessage, GossipOptions, GossipVerdict, SubscribeOptions } from './types.js'
-import { decodeIHave, decodeIWant, encodeGossipControl, idKey, IHaveFlag, IWantFlag, MAX_GOSSIP_IDS } from './wire.js'
+import { decodeIHave, decodeIWant, encodeGossipControl, idKey, IHaveFlag, IWantFlag } from './wire.js'
 import { TopicMesh } from './trees.js'
+import { Announcer, sendControl } from './announcer.js'
 import { payloadMessageId, sameBytes } from './payload-id.js'
 export { payloadMessageId } from './payload-id.js'
 
@@ -74,14 +75,11 @@ export class Gossip extends ObservableV2<GossipEvents> {
   private readonly cache: MessageCache
   private readonly verifying = new Set<string>()
   private readonly pulls: PullTracker
-  private readonly pendingIHave = new Map<Connection, Map<string, Uint8Array[]>>()
   private readonly buckets = new Map<Connection, Bucket>()
   private readonly scores = new Map<PeerId, number>()
   private readonly unregister: Array<() => void> = []
   private heartbeat: Timer | null = null
-  private flushTimer: Timer | null = null
-  /** Topics whose member list changed and is to be sent to their members. */
-  private readonly membersDirty = new Set<string>()
+  private readonly announcer: Announcer
   private running = false
 
   constructor (options: GossipOptions) {
@@ -97,6 +95,15 @@ export class Gossip extends ObservableV2<GossipEvents> {
     this.gossipMetrics = createGossipMetrics(options.metrics.registry)
     this.seen = new SeenCache(this.tuning.seenMax, this.tuning.seenTtlMs)
     this.cache = new MessageCache(this.tuning.cacheMax, this.tuning.cacheMaxBytes, this.tuning.cacheTtlMs)
+    this.announcer = new Announcer({
+      clock: this.clock,
+      tuning: this.tuning,
+      metrics: this.gossipMetrics,
+      members: (topic) => {
+        const mesh = this.topics.get(topic)?.mesh
+        return mesh === undefined ? undefined : { members: mesh.members, digests: mesh.memberDigests() }
+      }
+    })
     this.pulls = new PullTracker({
       clock: this.clock,
       max: this.tuning.maxMissing,
@@ -134,14 +141,12 @@ export class Gossip extends ObservableV2<GossipEvents> {
     for (const off of this.unregister.splice(0)) off()
     this.neighbours.off('neighbour-up', this.onNeighbourUp)
     this.neighbours.off('neighbour-down', this.onNeighbourDown)
-    if (this.flushTimer !== null) this.clock.clearTimeout(this.flushTimer)
+    this.announcer.clear()
     if (this.heartbeat !== null) this.clock.clearInterval(this.heartbeat)
-    this.heartbeat = this.flushTimer = null
+    this.heartbeat = null
     for (const state of this.topics.values()) { state.mesh.clear(); state.duplicateStreak.clear() }
-    this.membersDirty.clear()
     this.remoteTopics.clear()
     this.pulls.clear()
-    this.pendingIHave.clear()
     this.buckets.clear()
     this.verifying.clear()
   }
@@ -167,7 +172,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     if (!this.running) return
     for (const connection of this.neighbours.all()) {
       if (this.remoteTopics.get(connection)?.has(topic) === true) this.addTopicPeer(topic, state, connection)
-      this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
+      sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
     }
   }
 
@@ -175,7 +180,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     if (!this.topics.delete(topic)) return
     this.pulls.forgetTopic(topic)
     if (!this.running) return
-    for (const connection of this.neighbours.all()) this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Unsubscribe, [])
+    for (const connection of this.neighbours.all()) sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Unsubscribe, [])
   }
 
   /** Sign `payload` as this peer and spread it to every subscriber of `topic`. Resolves to the message id. */
@@ -279,7 +284,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     // The author pushes its own messages to every member, whatever we say: nothing to tell it.
     if (connection.remotePeer === envelope.source) return
     this.gossipMetrics.prunes.inc()
-    this.sendControl(connection, Tag.GossipIHave, (envelope.destination as { topic: string }).topic, IHaveFlag.Prune, [envelope.id])
+    sendControl(connection, Tag.GossipIHave, (envelope.destination as { topic: string }).topic, IHaveFlag.Prune, [envelope.id])
   }
 
   /** The neighbour's accumulated penalty (0 for a well-behaved one). */
@@ -321,7 +326,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     const remote = this.remoteTopics.get(connection) as Set<string>
     for (const [topic, state] of this.topics) {
       if (remote.has(topic)) this.addTopicPeer(topic, state, connection)
-      this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
+      sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
     }
   }
 
@@ -331,7 +336,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
       if (state.mesh.removeMember(connection)) this.membersChanged(topic)
       state.duplicateStreak.delete(connection)
     }
-    this.pendingIHave.delete(connection)
+    this.announcer.forget(connection)
     this.buckets.delete(connection)
     this.pulls.forgetConnection(connection)
     this.cache.forget(connection)
@@ -347,7 +352,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     this.membersChanged(topic)
     // Catch-up: whatever we still hold that it has not shown it has (after a partition or a reconnect).
     if (this.tuning.lazyRepair) {
-      for (const entry of this.cache.ofTopic(topic)) this.announce(entry, connection)
+      for (const entry of this.cache.ofTopic(topic)) this.announcer.announce(entry, connection)
     }
   }
 
@@ -442,7 +447,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
     if (!this.tuning.lazyRepair) return
     for (const connection of state.mesh.members) {
       if (connection.remotePeer === source) { entry.knownBy.add(connection); continue }
-      this.announce(entry, connection)
+      this.announcer.announce(entry, connection)
     }
   }
 
@@ -484,49 +489,9 @@ export class Gossip extends ObservableV2<GossipEvents> {
     }
   }
 
-  /** Queue `entry`'s id for an IHAVE to `connection`, unless it has it or has been told often enough. */
-  private announce (entry: CachedMessage, connection: Connection): void {
-    if (entry.outbound === null || entry.knownBy.has(connection)) return
-    if (this.tuning.trustLinkDelivery) {
-      entry.knownBy.add(connection)
-    } else {
-      const times = entry.announced.get(connection) ?? 0
-      // Re-announce with exponential spacing (0, 1, 3, 7, ... heartbeats): cheap, yet it outlasts a partition.
-      if (times >= this.tuning.announceRounds) return
-      if (times > 0 && this.clock.now() - entry.firstSeen < this.tuning.heartbeatMs * (2 ** times - 1)) return
-      entry.announced.set(connection, times + 1)
-    }
-    let byTopic = this.pendingIHave.get(connection)
-    if (byTopic === undefined) this.pendingIHave.set(connection, byTopic = new Map())
-    let ids = byTopic.get(entry.topic)
-    if (ids === undefined) byTopic.set(entry.topic, ids = [])
-    ids.push(entry.envelope.id)
-    this.flushTimer ??= this.clock.setTimeout(() => { this.flushIHave() }, this.tuning.ihaveDelayMs)
-  }
-
   /** Our member list for `topic` changed: tell the members (batched with the next IHAVE flush). */
   private membersChanged (topic: string): void {
-    if (!this.tuning.eagerPruning || !this.running) return
-    this.membersDirty.add(topic)
-    this.flushTimer ??= this.clock.setTimeout(() => { this.flushIHave() }, this.tuning.ihaveDelayMs)
-  }
-
-  private flushIHave (): void {
-    this.flushTimer = null
-    for (const topic of this.membersDirty) {
-      const state = this.topics.get(topic)
-      if (state === undefined) continue
-      const digests = state.mesh.memberDigests().slice(0, MAX_GOSSIP_IDS) // a longer list would need several frames; adjacency is only an optimisation
-      for (const connection of state.mesh.members) this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Members, digests)
-    }
-    this.membersDirty.clear()
-    for (const [connection, byTopic] of this.pendingIHave) {
-      for (const [topic, ids] of byTopic) {
-        this.gossipMetrics.idsAnnounced.inc({}, ids.length)
-        this.sendControl(connection, Tag.GossipIHave, topic, 0, ids)
-      }
-    }
-    this.pendingIHave.clear()
+    if (this.tuning.eagerPruning && this.running) this.announcer.membersChanged(topic)
   }
 
   private onIHave (frame: Frame, connection: Connection): void {
@@ -582,7 +547,7 @@ export class Gossip extends ObservableV2<GossipEvents> {
       for (const [topic, ids] of byTopic) {
         const flags = this.tuning.eagerPruning && this.topics.get(topic)?.lazyOnly === false ? IWantFlag.Graft : 0
         this.gossipMetrics.idsWanted.inc({}, ids.length)
-        this.sendControl(connection, Tag.GossipIWant, topic, flags, ids)
+        sendControl(connection, Tag.GossipIWant, topic, flags, ids)
       }
     }
   }
@@ -621,16 +586,10 @@ export class Gossip extends ObservableV2<GossipEvents> {
     // Lossy links: our SUBSCRIBE may have been lost, so say it again (one small frame per topic
     // and neighbour), and keep announcing to every topic neighbour that has not shown it has a message.
     for (const [topic, state] of this.topics) {
-      for (const connection of this.neighbours.all()) this.sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
+      for (const connection of this.neighbours.all()) sendControl(connection, Tag.GossipIHave, topic, IHaveFlag.Subscribe, [])
       for (const entry of this.cache.ofTopic(topic)) {
-        for (const connection of state.mesh.members) if (connection.remotePeer !== entry.envelope.source) this.announce(entry, connection)
+        for (const connection of state.mesh.members) if (connection.remotePeer !== entry.envelope.source) this.announcer.announce(entry, connection)
       }
-    }
-  }
-
-  private sendControl (connection: Connection, tag: number, topic: string, flags: number, ids: readonly Uint8Array[]): void {
-    for (let at = 0; at === 0 || at < ids.length; at += MAX_GOSSIP_IDS) {
-      connection.send(tag, encodeGossipControl({ topic, flags, ids: ids.slice(at, at + MAX_GOSSIP_IDS) }))
     }
   }
 
