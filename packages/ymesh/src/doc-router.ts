@@ -4,6 +4,12 @@
  * bc-peer-id), and hands each frame to the document (or, for a stock peer, the room) it
  * belongs to. Every MeshProvider that shares a peer shares its router: the dispatcher has
  * one handler per tag.
+ *
+ * A frame reaches a document only over a connection that serves the document's room (the
+ * peer's `connectionsIn(topic)`: rooms both sides joined, learnt from signaling for that
+ * topic). Naming a document is not enough: a neighbour connected for one room would read and
+ * write every other room on the same peer. The provider then requires the connection's room
+ * admission (room-admission.ts) before it takes content from it.
  */
 import { Tag, type Frame, type PeerId } from '@ymesh/protocol'
 import type { Connection, MeshPeer } from '@ymesh/core'
@@ -19,6 +25,8 @@ export interface DocEndpoint {
   stockFrame: (frame: Frame, connection: Connection) => void
   connectionOpen: (connection: Connection) => void
   connectionClose: (connection: Connection) => void
+  /** A frame for this document came over a connection that does not serve its room; it was dropped. */
+  refused: (connection: Connection, detail: string) => void
 }
 
 const STOCK_TAGS = [Tag.Sync, Tag.Awareness, Tag.QueryAwareness, Tag.BcPeerId] as const
@@ -27,6 +35,8 @@ export class DocRouter {
   /** Frames for documents nobody here has (another room's neighbour, or garbage). */
   unroutedFrames = 0
   malformedFrames = 0
+  /** Frames for a document here over a connection that does not serve its room (dropped, 'not-a-member'). */
+  notMemberFrames = 0
   private readonly docs = new Map<string, DocEndpoint>()
   private unregister: Array<() => void> = []
   private readonly onOpen = ({ connection }: { connection: Connection }): void => {
@@ -70,7 +80,8 @@ export class DocRouter {
     return [...this.docs.values()].filter((d) => this.serves(d, connection))
   }
 
-  private serves (d: DocEndpoint, connection: Connection): boolean {
+  /** Does `connection` serve `d`'s room? (The peer's view; for ymesh connections the provider's admission comes on top.) */
+  serves (d: DocEndpoint, connection: Connection): boolean {
     if (connection.kind === 'y-webrtc') return connection.room === d.topic
     return this.peer.connectionsIn(d.topic).includes(connection)
   }
@@ -87,6 +98,11 @@ export class DocRouter {
       }
       const d = this.docs.get(decoded.docId)
       if (d === undefined) { this.unroutedFrames++; return }
+      if (!this.serves(d, connection)) {
+        this.notMemberFrames++
+        d.refused(connection, `a frame for '${decoded.docId}' over a connection that does not serve that room`)
+        return
+      }
       d.docFrame(decoded.message.slice(), connection)
     }
     const stockFrame = (frame: Frame, connection: Connection): void => {

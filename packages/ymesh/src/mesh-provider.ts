@@ -4,8 +4,10 @@
  * documents are multiplexed on shared connections (doc-sync / doc-awareness frames), new
  * updates are pushed once per neighbour (duplicates are never re-sent), and a periodic
  * sync-request to one neighbour (anti-entropy) repairs whatever was lost. Stock y-webrtc
- * peers in the room are served with y-webrtc's own messages. docs/mesh-provider.md has the
- * design.
+ * peers in the room are served with y-webrtc's own messages. Content is exchanged only with
+ * connections that serve the room: the peer lists them for the room's topic (checked by the
+ * router on every frame) and they passed the room admission (room-admission.ts; in password
+ * rooms a proof of the room key). docs/mesh-provider.md has the design.
  */
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
@@ -27,6 +29,7 @@ import { DocRouter, type DocEndpoint } from './doc-router.js'
 import { RELAYED_AWARENESS_TYPE, decodeRelayedAwareness, encodeDocFrame, encodeRelayedAwareness, tagOfSyncMessage } from './doc-wire.js'
 import { InvalidProviderOptionsError } from './errors.js'
 import { NoSignaling } from './no-signaling.js'
+import { ROOM_ADMISSION_TYPE, RoomAdmission } from './room-admission.js'
 import { StockPeers, filterAwarenessUpdate } from './stock-peers.js'
 
 /** y-webrtc's `peerOpts` (simple-peer options) map onto the WebRTC transport's. */
@@ -137,6 +140,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private readonly endpoint: DocEndpoint
   private readonly gossip: DocGossip
   private readonly stockClients = new Set<number>()
+  private admission: RoomAdmission | null = null
+  private readonly drops: Record<string, number> = {}
   private readonly onDocUpdate = (update: Uint8Array): void => { this.stock.broadcastUpdate(update) }
   private readonly onAppAwareness = ({ added, updated, removed }: { added: number[], updated: number[], removed: number[] }): void => {
     this.stock.broadcastAwareness([...added, ...updated, ...removed])
@@ -169,7 +174,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       applyUnsigned: (update, from) => { this.applyUnsigned(update, from) },
       acceptsStockAwareness: (clientId) => this.acceptsStockAwareness(clientId),
       synced: (connection) => { this.stockSynced.add(connection); this.checkSynced() },
-      malformed: (from, detail) => { this.emitSafe('drop', { reason: 'malformed', from, detail }) },
+      malformed: (from, detail) => { this.drop('malformed', from, detail) },
       awarenessApplied: (update, clients) => {
         for (const c of clients) this.stockClients.add(c)
         this.sendToMesh(encodeRelayedAwareness(update), null, null)
@@ -187,7 +192,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       docFrame: (message, connection) => { this.receiveFromMesh(message, connection.remotePeer, connection) },
       stockFrame: (frame, connection) => { this.receiveFromStock(frame, connection) },
       connectionOpen: (connection) => { this.connectionOpened(connection) },
-      connectionClose: (connection) => { this.connectionClosed(connection) }
+      connectionClose: (connection) => { this.connectionClosed(connection) },
+      refused: (connection, detail) => { this.drop('not-a-member', connection.remotePeer, detail) }
     }
     this.destroy = this.destroy.bind(this)
     doc.on('destroy', this.destroy)
@@ -220,6 +226,15 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
    */
   get stockAwarenessClients (): ReadonlySet<number> {
     return this.stockClients
+  }
+
+  /**
+   * Inbound frames this provider refused before they reached the engine, by reason:
+   * 'not-a-member' (a connection that does not serve this room, or not admitted to it),
+   * 'malformed'. The engine's own drops are in `authenticated.stats.drops`.
+   */
+  get providerDrops (): Readonly<Record<string, number>> {
+    return { ...this.drops }
   }
 
   /** The peer this provider uses; null before 'ready'. */
@@ -265,6 +280,17 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       ? null
       : new DocStore(o.persistence, this.roomName, await this.clock.settle(storeKeyFromIdentity(identity)))
     if (this.destroyed) return
+    this.admission = new RoomAdmission({
+      docId: this.roomName,
+      localPeer: identity.peerId,
+      key,
+      clock: this.clock,
+      rng: this.rng,
+      send: (connection, message) => { this.sendTo(connection, message) },
+      admitted: (connection) => { this.adopt(connection) },
+      deliver: (connection, message) => { this.receiveFromMesh(message, connection.remotePeer, connection) },
+      refused: (connection, reason, detail) => { this.drop(reason, connection.remotePeer, detail) }
+    })
     // Content made before the engine runs is under another clientID: it can only travel unsigned.
     if (this.doc.store.clients.size > 0) this.preStart = Y.encodeStateAsUpdate(this.doc)
     const engine = new AuthenticatedDoc({
@@ -323,7 +349,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
         id: `bc-${hex(this.rng.bytes(8))}`,
         key,
         receive: (m) => { this.receiveFromBc(m) },
-        error: (detail) => { this.emitSafe('drop', { reason: 'broadcast-channel', from: null, detail }) }
+        error: (detail) => { this.drop('broadcast-channel', null, detail) }
       })
     }
     this.isReady = true
@@ -362,6 +388,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     const removed = [...this.neighbours.keys(), ...[...this.stock.all()].map((c) => c.remotePeer), ...this.bcPeers]
     for (const c of [...this.stock.all()]) this.stock.remove(c)
     this.neighbours.clear()
+    this.admission?.clear()
     this.bcPeers.clear()
     this.unregister?.()
     this.unregister = null
@@ -374,6 +401,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
 
   // --- mesh side -----------------------------------------------------------------------
 
+  /** `connection` serves this room (the peer lists it): stock peers are served at once, ymesh peers once admitted. */
   private connectionOpened (connection: Connection): void {
     if (!this.isConnected || connection.state !== 'open') return
     if (connection.kind === 'y-webrtc') {
@@ -381,6 +409,15 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       return
     }
     if (this.neighbours.get(connection.remotePeer)?.connection === connection) return
+    const admission = this.admission as RoomAdmission
+    if (admission.isAdmitted(connection)) this.adopt(connection)
+    else admission.offer(connection)
+  }
+
+  /** An admitted connection becomes a neighbour in this room: sync with it. */
+  private adopt (connection: Connection): void {
+    if (!this.isConnected || connection.state !== 'open' || this.neighbours.get(connection.remotePeer)?.connection === connection) return
+    if (this.router?.serves(this.endpoint, connection) !== true) return
     this.neighbours.set(connection.remotePeer, { connection, synced: false })
     this.gossip.add(connection.remotePeer)
     const engine = this.engine as AuthenticatedDoc
@@ -392,6 +429,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   }
 
   private connectionClosed (connection: Connection): void {
+    this.admission?.forget(connection)
     const tracked = this.neighbours.get(connection.remotePeer)
     let gone = false
     if (tracked?.connection === connection) {
@@ -408,7 +446,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private addStock (connection: Connection): void {
     if (this.stock.has(connection)) return
     if (this.requireAuth) {
-      this.emitSafe('drop', { reason: 'unauthenticated-not-allowed', from: connection.remotePeer, detail: 'this room requires authentication; the stock y-webrtc peer was disconnected' })
+      this.drop('unauthenticated-not-allowed', connection.remotePeer, 'this room requires authentication; the stock y-webrtc peer was disconnected')
       connection.close('auth-required')
       return
     }
@@ -443,13 +481,22 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private receiveFromMesh (message: Uint8Array, from: PeerId, connection: Connection | null): void {
     const engine = this.engine
     if (engine === null || !this.isConnected) return
-    if (connection !== null && this.neighbours.get(from)?.connection !== connection && connection.state === 'open') this.connectionOpened(connection)
     const type = message[0]
+    if (connection !== null) {
+      // The router checked that the peer lists this connection for the room; content also needs its admission.
+      if (type === ROOM_ADMISSION_TYPE) { this.admission?.receive(connection, message); return }
+      if (this.neighbours.get(from)?.connection !== connection) {
+        if (this.admission?.hold(connection, message) !== true) this.drop('not-a-member', from, 'content from a connection not admitted to this room (no valid room admission yet)')
+        return
+      }
+    } else if (type === ROOM_ADMISSION_TYPE) {
+      return // BroadcastChannel peers share the browser (and the room key), they are not admitted per connection
+    }
     if (type === GOSSIP_CONTROL_TYPE) {
       try {
         this.gossip.control(message, from)
       } catch (err) {
-        this.emitSafe('drop', { reason: 'malformed', from, detail: `gossip control: ${err instanceof Error ? err.message : String(err)}` })
+        this.drop('malformed', from, `gossip control: ${err instanceof Error ? err.message : String(err)}`)
       }
       return
     }
@@ -501,7 +548,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     try {
       kept = filterAwarenessUpdate(decodeRelayedAwareness(message), (c) => this.acceptsStockAwareness(c))
     } catch (err) {
-      this.emitSafe('drop', { reason: 'malformed', from, detail: `relayed awareness: ${err instanceof Error ? err.message : String(err)}` })
+      this.drop('malformed', from, `relayed awareness: ${err instanceof Error ? err.message : String(err)}`)
       return
     }
     if (kept === null) return
@@ -563,10 +610,14 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
 
   private onTick (): void {
     if (!this.isConnected || this.peer === null || this.engine === null) return
-    // Connections that start serving this room later (the remote joined it after connecting).
-    for (const c of this.peer.connectionsIn(this.roomName)) {
+    // Connections that start serving this room later (the remote joined it after connecting),
+    // and admissions not answered yet (they may have been lost), are retried here.
+    const serving = this.peer.connectionsIn(this.roomName)
+    for (const c of serving) {
       if (c.kind === 'ymesh' ? this.neighbours.get(c.remotePeer)?.connection !== c : !this.stock.has(c)) this.connectionOpened(c)
     }
+    // Nothing of this room goes to a connection the peer no longer lists for it.
+    for (const n of [...this.neighbours.values()]) if (!serving.includes(n.connection)) this.connectionClosed(n.connection)
     const interval = this.options.antiEntropyIntervalMs ?? 5_000
     if (interval <= 0 || this.neighbours.size === 0 || this.clock.now() - this.lastAntiEntropy < interval) return
     this.lastAntiEntropy = this.clock.now()
@@ -583,6 +634,12 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       this.syncedState = synced
       this.emitSafe('synced', { synced })
     }
+  }
+
+  /** A frame refused before the engine saw it: counted and emitted like the engine's drops. */
+  private drop (reason: string, from: string | null, detail: string): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1
+    this.emitSafe('drop', { reason, from, detail })
   }
 
   private emitPeers (added: string[], removed: string[]): void {

@@ -89,7 +89,7 @@ describe('MeshProvider API parity with WebrtcProvider', () => {
     expect(router.size).toBe(2)
     const dup = make('room-a', new Y.Doc(), { peer, identity, router, broadcastChannel: false })
     await expect(dup.whenReady).rejects.toThrow(DocumentConflictError)
-    expect(() => router.register({ docId: 'room-a', topic: 'room-a', docFrame () {}, stockFrame () {}, connectionOpen () {}, connectionClose () {} })).toThrow(DocumentConflictError)
+    expect(() => router.register({ docId: 'room-a', topic: 'room-a', docFrame () {}, stockFrame () {}, connectionOpen () {}, connectionClose () {}, refused () {} })).toThrow(DocumentConflictError)
     expect(() => new MeshProvider('x', new Y.Doc(), { peer })).toThrow(InvalidProviderOptionsError)
     peer.stop()
   })

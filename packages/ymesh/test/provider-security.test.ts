@@ -10,6 +10,7 @@ import { generateIdentity, clientIdFromPublicKey } from '@ymesh/crypto'
 import { createPeer, silentLogger, type Connection } from '@ymesh/core'
 import { createSignedUpdate, encodeSyncMessage, SyncMessageType } from '@ymesh/sync'
 import { encodeDocFrame } from '../src/index.js'
+import { encodeRoomAdmission } from '../src/room-admission.js'
 import { createSimWorld, text, type SimWorld } from './helpers/sim-providers.js'
 
 let world: SimWorld | null = null
@@ -45,6 +46,11 @@ describe('MeshProvider against a malicious ymesh peer', () => {
     const drops: string[] = []
     a.provider.on('drop', ({ reason }) => { drops.push(reason) })
     const send = (message: Uint8Array): void => { (toA as unknown as Connection).send(Tag.DocSync, encodeDocFrame('room', message)) }
+    // Mallory is a member (she joined the room): she is admitted like anyone who knows a plain room's name.
+    let admitted = false
+    a.provider.on('peers', ({ added }) => { if (added.includes(mallory.peerId)) admitted = true })
+    send(encodeRoomAdmission({ reply: false, proof: new Uint8Array(0) }))
+    await net.sim.runUntil(() => admitted, { maxEvents: 5_000_000 })
 
     // 1. Forged clientID: mallory signs an update that writes under bob's clientID.
     const forgedDoc = new Y.Doc()

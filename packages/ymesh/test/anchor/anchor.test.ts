@@ -114,7 +114,7 @@ describe('Anchor', () => {
     expect(again.roomNames()).toEqual(['general'])
     const carol = member('general')
     await until(() => carol.doc.getArray('messages').toArray().includes('while bob is away'), onDoc(carol.doc))
-  })
+  }, 30_000) // real WebRTC, four members and a restart: 6–7 s here on a shared machine
 
   it('stores a private room it is invited to (sealed invite), and ignores invites it cannot open', async () => {
     const anchor = await startAnchor()
