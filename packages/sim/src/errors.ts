@@ -55,3 +55,14 @@ export class DuplicatePeerError extends Error {
     super(`a simulated node called ${JSON.stringify(peer)} is already running; use a new id, or crash() it and restart() it`)
   }
 }
+
+/**
+ * A message's bytes changed between send() and delivery. Links pass the sender's bytes on
+ * without a copy (see NetworkOptions.copyMessages), so neither side may write into them.
+ */
+export class MessageMutatedError extends Error {
+  override readonly name = 'MessageMutatedError'
+  constructor (readonly link: string) {
+    super(`a message sent on simulated link ${link} changed between send() and delivery: the sender wrote into the buffer after send(), or a receiver wrote into a buffer it was given (the same bytes may go to several receivers). Send a fresh buffer (or a copy) and treat received messages as read-only, or create the SimNetwork with copyMessages: true`)
+  }
+}

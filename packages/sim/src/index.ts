@@ -20,5 +20,6 @@ export {
   NodeCrashedError,
   InvalidSignalError,
   TransportClosedError,
-  DuplicatePeerError
+  DuplicatePeerError,
+  MessageMutatedError
 } from './errors.js'

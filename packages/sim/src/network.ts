@@ -26,10 +26,17 @@ export interface NetworkOptions extends SimulatorOptions {
   readonly deadPathTimeoutMs?: number
   /** Largest message a link accepts. Default 256 KiB, like @roamhq/wrtc. */
   readonly maxMessageSize?: number
+  /**
+   * false (default): a link hands the receiver the very bytes given to send(), like an
+   * in-process channel, because copying each message cost more than everything else a
+   * delivery does. The contract: do not write into a buffer after passing it to send(),
+   * and treat received messages as read-only (the same bytes may reach several receivers).
+   * Every delivery checks a fingerprint of the bytes taken at send() and fails the run with
+   * MessageMutatedError when they changed in flight. true: each send() copies into a
+   * buffer of the message's own, as a WebRTC data channel does (slower; more memory).
+   */
+  readonly copyMessages?: boolean
 }
-
-const SLAB_SIZE = 256 * 1024
-const SLAB_MAX_ITEM = 16 * 1024
 
 class Path implements PathState {
   readonly loss = new LossState()
@@ -46,6 +53,7 @@ export class SimNetwork implements LinkHost, LinkFactory {
   readonly sim: Simulator
   readonly deadPathTimeoutMs: number
   readonly maxMessageSize: number
+  readonly copyMessages: boolean
   private defaults: LinkParams
   private readonly overrides = new Map<string, Partial<LinkParams>>()
   private readonly paths = new Map<string, Path>()
@@ -55,14 +63,13 @@ export class SimNetwork implements LinkHost, LinkFactory {
   private readonly connections = new Set<Connection>()
   private readonly partitions = new PartitionTable()
   private linkCount = 0
-  private slab = new Uint8Array(SLAB_SIZE)
-  private slabUsed = 0
 
   constructor (options: NetworkOptions = {}) {
     this.sim = options.simulator ?? new Simulator(options)
     this.defaults = resolveParams(DEFAULT_LINK_PARAMS, options.link)
     this.deadPathTimeoutMs = options.deadPathTimeoutMs ?? 10_000
     this.maxMessageSize = options.maxMessageSize ?? LEGACY_MAX_FRAME_SIZE
+    this.copyMessages = options.copyMessages ?? false
   }
 
   /** A node for `peer` and its transport. Its clock and rng are `transport.clock` / `transport.rng`. */
@@ -210,23 +217,6 @@ export class SimNetwork implements LinkHost, LinkFactory {
     if (connection.deadCheck !== null) this.sim.cancel(connection.deadCheck)
     connection.deadCheck = null
     this.connections.delete(connection)
-  }
-
-  /**
-   * Copies small messages into a shared slab and hands out views: allocating an ArrayBuffer
-   * per message dominated the cost of a send. A receiver that keeps a view keeps its slab.
-   */
-  copy (data: Uint8Array): Uint8Array {
-    const size = data.byteLength
-    if (size > SLAB_MAX_ITEM) return data.slice()
-    if (this.slabUsed + size > SLAB_SIZE) { this.slab = new Uint8Array(SLAB_SIZE); this.slabUsed = 0 }
-    const start = this.slabUsed
-    const slab = this.slab
-    slab.set(data, start)
-    // Keep views 8-byte aligned so typed-array views over them stay possible.
-    this.slabUsed = (start + size + 7) & ~7
-    // The constructor is cheaper than subarray(), which looks up the species constructor.
-    return new Uint8Array(slab.buffer, start, size)
   }
 
   lossTimeout (link: SimLink): void {

@@ -4,7 +4,8 @@ import type { SimEvent } from './event-queue.js'
 /** What a SimClock needs from the simulator that drives it. */
 export interface Scheduler {
   readonly now: number
-  schedule<A, B>(time: number, fn: (a: A, b: B) => void, a: A, b: B): SimEvent
+  schedule<A, B>(time: number, fn: (a: A, b: B, event: SimEvent) => void, a: A, b: B): SimEvent
+  requeue(event: SimEvent, time: number): SimEvent
   cancel(event: SimEvent): void
   scheduleSettle<T>(work: Promise<T>, onScheduled: (event: SimEvent) => void): Promise<T>
 }
@@ -91,7 +92,8 @@ export class SimClock implements Clock {
 
   /** @internal */
   fire (handle: TimerHandle): void {
-    if (handle.intervalMs >= 0) this.arm(handle, handle.intervalMs)
+    // An interval re-arms with the event object that has just fired.
+    if (handle.intervalMs >= 0) handle.event = this.scheduler.requeue(handle.event as SimEvent, this.scheduler.now + handle.intervalMs)
     else { handle.event = null; this.live.delete(handle) }
     handle.callback()
   }

@@ -1,7 +1,7 @@
 import { ObservableV2 } from 'lib0/observable'
 import { LinkClosedError, MessageTooLargeError } from '@ymesh/protocol'
 import type { IceCandidate, Link, LinkCloseEvent, LinkEvents, LinkState, PeerId, SignalData } from '@ymesh/protocol'
-import { InvalidSignalError } from './errors.js'
+import { InvalidSignalError, MessageMutatedError } from './errors.js'
 import type { SimEvent } from './event-queue.js'
 import type { LinkParams, LossState } from './link-params.js'
 import { parseSdp, writeSdp } from './sdp.js'
@@ -20,6 +20,8 @@ export interface PathState {
 export interface LinkHost {
   readonly sim: Simulator
   readonly deadPathTimeoutMs: number
+  /** Copy each sent message (WebRTC's buffer ownership) instead of passing the sender's bytes on. */
+  readonly copyMessages: boolean
   registerToken(token: string, link: SimLink): void
   unregisterToken(token: string): void
   /** The initiator has both descriptions: find the endpoint named by the answer and connect. */
@@ -28,8 +30,6 @@ export interface LinkHost {
   blocked(from: SimLink): boolean
   /** A link closed: the network forgets the connection once both ends are closed. */
   released(link: SimLink): void
-  /** A private copy of a sent message (a view into a shared slab for small ones). */
-  copy(data: Uint8Array): Uint8Array
   /** Loss so heavy that retransmission would outlast the dead-path timeout. */
   lossTimeout(link: SimLink): void
 }
@@ -45,6 +45,21 @@ export interface Connection {
 
 /** Marks the end of a link's outgoing queue: the far side closes when it gets there. */
 const CLOSE = null
+
+/**
+ * A cheap fingerprint of a message's bytes (its length and eight bytes spread over it),
+ * taken at send and checked at delivery when messages are passed on without a copy: it
+ * catches a sender that reuses its buffer, or a receiver that writes into one it was
+ * given, when the change reaches a message still in flight.
+ */
+function sample (data: Uint8Array): number {
+  const n = data.byteLength
+  let h = n
+  if (n === 0) return h
+  const last = n - 1
+  for (let k = 0; k < 8; k++) h = Math.imul(h ^ (data[(last * k / 7) | 0] as number), 0x01000193)
+  return h
+}
 
 /**
  * A simulated data channel. Outgoing messages sit in a FIFO with their arrival times;
@@ -74,6 +89,13 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
   private qHead = 0
   private qLength = 0
   private headEvent: SimEvent | null = null
+  /** The head event once it has fired: the next head reuses it. */
+  private spareHead: SimEvent | null = null
+  private qSample = new Int32Array(8)
+  // Listener caches for the hot path, kept in step by on()/off()/destroy().
+  private messageListener: LinkEvents['message'] | null = null
+  private messageListened = false
+  private lowListened = false
   /** The head could not be delivered because the path is down; resume() restarts it. */
   stalled = false
   openEvent: SimEvent | null = null
@@ -152,8 +174,8 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
     const params = path.params
     const sim = this.sim
     const now = sim.now
-    // Copied like a real channel serialises it: the sender may reuse its buffer.
-    const copy = this.host.copy(data)
+    // See SimNetwork's copyMessages: by default the receiver gets the sender's bytes.
+    const copy = this.host.copyMessages ? new Uint8Array(data) : data
     const txEnd = (this.busyUntil > now ? this.busyUntil : now) + (params.bandwidth === Infinity ? 0 : size * 1000 / params.bandwidth)
     this.busyUntil = txEnd
     if (sim.tracing) sim.record('send', this.node.id, { link: this.id, size })
@@ -167,24 +189,43 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
         rto = rto * 2 > params.maxRtoMs ? params.maxRtoMs : rto * 2
         if (delay > this.host.deadPathTimeoutMs) { this.host.lossTimeout(this); break }
       }
-      this.enqueue(copy, txEnd + delay)
+      this.enqueue(copy, txEnd + delay, copy === data ? sample(data) : 0)
     } else {
       this.sendUnreliable(copy, txEnd, delay, params, rng)
     }
     // Without a listener nobody can observe the event: skip it (on() catches up when one is added).
-    if (this.lowEvent === null && this._observers.has('buffered-amount-low') && this.bufferedAmount > this.bufferedAmountLowThreshold) this.scheduleLow()
+    if (this.lowListened && this.lowEvent === null && this.bufferedAmount > this.bufferedAmountLowThreshold) this.scheduleLow()
   }
 
   override on<N extends keyof LinkEvents & string>(name: N, listener: LinkEvents[N]): LinkEvents[N] {
     super.on(name, listener)
+    this.listenersChanged()
     if (name === 'buffered-amount-low' && this.lowEvent === null && this.state === 'open' && this.bufferedAmount > this.bufferedAmountLowThreshold) this.scheduleLow()
     return listener
+  }
+
+  override off<N extends keyof LinkEvents & string>(name: N, listener: LinkEvents[N]): void {
+    super.off(name, listener)
+    this.listenersChanged()
+  }
+
+  override destroy (): void {
+    super.destroy()
+    this.listenersChanged()
+  }
+
+  private listenersChanged (): void {
+    const message = this._observers.get('message')
+    this.messageListened = message !== undefined
+    this.messageListener = null
+    if (message !== undefined && message.size === 1) for (const listener of message) this.messageListener = listener as LinkEvents['message']
+    this.lowListened = this._observers.has('buffered-amount-low')
   }
 
   close (): void {
     if (this.state === 'closed') return
     // Data queued before close() still goes out first, as on a data channel.
-    if (this.peer !== null && this.peer.state !== 'closed') this.enqueue(CLOSE, this.sim.now + (this.path as PathState).params.latencyMs)
+    if (this.peer !== null && this.peer.state !== 'closed') this.enqueue(CLOSE, this.sim.now + (this.path as PathState).params.latencyMs, 0)
     this.finish({ reason: 'local' }, this.peer === null || this.peer.state === 'closed')
   }
 
@@ -223,27 +264,38 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
     }
   }
 
-  /** @internal Fires the head of the outgoing queue at the far side. */
+  /**
+   * @internal Fires the head of the outgoing queue at the far side, and the messages after
+   * it for as long as the simulator says each would be the very next event anyway.
+   */
   deliverHead (): void {
+    this.spareHead = this.headEvent
     this.headEvent = null
     const target = this.peer as SimLink
-    if (this.host.blocked(this)) {
-      this.stalled = true
-      if (this.sim.tracing) this.sim.record('stall', this.node.id, { link: this.id })
-      return
+    const sim = this.sim
+    for (;;) {
+      if (this.host.blocked(this)) {
+        this.stalled = true
+        if (sim.tracing) sim.record('stall', this.node.id, { link: this.id })
+        return
+      }
+      const head = this.qHead
+      const data = this.qData[head] as Uint8Array | null
+      this.qData[head] = null
+      this.qHead = (head + 1) & (this.qData.length - 1)
+      this.qLength--
+      if (data === CLOSE) {
+        this.dropQueue()
+        target.closeWith({ reason: 'remote' })
+        return
+      }
+      if (!this.host.copyMessages && sample(data) !== this.qSample[head]) throw new MessageMutatedError(this.id)
+      target.receive(data)
+      if (target.state === 'closed') { this.dropQueue(); return }
+      // A send from inside the handler may already have scheduled the new head.
+      if (this.qLength === 0 || this.headEvent !== null || this.stalled) return
+      if (!sim.runInline(this.qTime[this.qHead] as number)) { this.scheduleHead(); return }
     }
-    const data = this.qData[this.qHead] as Uint8Array | null
-    this.qData[this.qHead] = null
-    this.qHead = (this.qHead + 1) & (this.qData.length - 1)
-    this.qLength--
-    if (data === CLOSE) {
-      this.dropQueue()
-      target.closeWith({ reason: 'remote' })
-      return
-    }
-    target.receive(data)
-    if (target.state === 'closed') { this.dropQueue(); return }
-    if (this.qLength > 0) this.scheduleHead()
   }
 
   /** @internal */
@@ -257,12 +309,12 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
     if (this.state !== 'open') return
     if (this.sim.tracing) this.sim.record('deliver', this.node.id, { link: this.id, size: data.byteLength })
     // The hot path: lib0's emit copies the listener set per call; with one listener, call it.
-    const listeners = this._observers.get('message')
-    if (listeners === undefined) return
-    if (listeners.size === 1) { for (const listener of listeners) (listener as LinkEvents['message'])(data) } else this.emit('message', [data])
+    const listener = this.messageListener
+    if (listener !== null) listener(data)
+    else if (this.messageListened) this.emit('message', [data])
   }
 
-  private enqueue (data: Uint8Array | null, arrival: number): void {
+  private enqueue (data: Uint8Array | null, arrival: number, check: number): void {
     if (arrival < this.lastArrival) arrival = this.lastArrival
     this.lastArrival = arrival
     let capacity = this.qData.length
@@ -270,25 +322,36 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
       // Grow, unrolling the ring so the head is at 0.
       const data2 = new Array<Uint8Array | null>(capacity * 2).fill(null)
       const time2 = new Float64Array(capacity * 2)
+      const sample2 = new Int32Array(capacity * 2)
       for (let i = 0; i < capacity; i++) {
         const j = (this.qHead + i) & (capacity - 1)
         data2[i] = this.qData[j] as Uint8Array | null
         time2[i] = this.qTime[j] as number
+        sample2[i] = this.qSample[j] as number
       }
       this.qData = data2
       this.qTime = time2
+      this.qSample = sample2
       this.qHead = 0
       capacity *= 2
     }
     const tail = (this.qHead + this.qLength) & (capacity - 1)
     this.qData[tail] = data
     this.qTime[tail] = arrival
+    this.qSample[tail] = check
     this.qLength++
     if (this.headEvent === null && !this.stalled) this.scheduleHead()
   }
 
   private scheduleHead (): void {
-    this.headEvent = this.sim.schedule(this.qTime[this.qHead] as number, deliverHead, this, null)
+    const time = this.qTime[this.qHead] as number
+    const spare = this.spareHead
+    if (spare === null) {
+      this.headEvent = this.sim.schedule(time, deliverHead, this, null)
+    } else {
+      this.spareHead = null
+      this.headEvent = this.sim.requeue(spare, time)
+    }
   }
 
   private sendUnreliable (copy: Uint8Array, txEnd: number, delay: number, params: LinkParams, rng: SimRng): void {
@@ -298,11 +361,13 @@ export class SimLink extends ObservableV2<LinkEvents> implements Link {
       return
     }
     if (params.reorder > 0 && rng.float() < params.reorder) delay += rng.float() * params.reorderDelayMs
-    sim.schedule(txEnd + delay, deliverDatagram, this, copy)
+    const copying = this.host.copyMessages
+    const check = copying ? 0 : sample(copy)
+    sim.schedule(txEnd + delay, deliverDatagram, this, copy).check = check
     if (params.duplicate > 0 && rng.float() < params.duplicate) {
       if (sim.tracing) sim.record('duplicate', this.node.id, { link: this.id })
       const again = params.latencyMs + (params.jitterMs > 0 ? rng.float() * params.jitterMs : 0) + rng.float() * params.reorderDelayMs
-      sim.schedule(txEnd + again, deliverDatagram, this, this.host.copy(copy))
+      sim.schedule(txEnd + again, deliverDatagram, this, copying ? new Uint8Array(copy) : copy).check = check
     }
   }
 
@@ -390,13 +455,14 @@ function deliverHead (link: SimLink): void {
   link.deliverHead()
 }
 
-function deliverDatagram (from: SimLink, data: Uint8Array): void {
+function deliverDatagram (from: SimLink, data: Uint8Array, event: SimEvent): void {
   const target = from.peer
   if (target === null) return
   if (from.pathDown()) {
     if (from.host.sim.tracing) from.host.sim.record('drop', from.node.id, { link: from.id })
     return
   }
+  if (!from.host.copyMessages && sample(data) !== event.check) throw new MessageMutatedError(from.id)
   target.receive(data)
 }
 

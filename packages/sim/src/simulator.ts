@@ -79,6 +79,10 @@ export class Simulator implements Scheduler {
   private nextSeq = 0
   private nowMs = 0
   private processed = 0
+  // While the loop fires an event synchronously: how far runInline() may go (see there).
+  private inlineStop = -Infinity
+  private inlineBudget = 0
+  private inlineUsed = 0
 
   constructor (options: SimulatorOptions = {}) {
     this.seed = options.seed ?? 1
@@ -116,10 +120,40 @@ export class Simulator implements Scheduler {
   }
 
   /** Schedules fn(a, b) at virtual time `time` (not before now). */
-  schedule<A, B>(time: number, fn: (a: A, b: B) => void, a: A, b: B): SimEvent {
-    const event = new SimEvent(time > this.nowMs ? time : this.nowMs, this.nextSeq++, fn as (a: unknown, b: unknown) => void, a, b, null)
+  schedule<A, B>(time: number, fn: (a: A, b: B, event: SimEvent) => void, a: A, b: B): SimEvent {
+    const event = new SimEvent(time > this.nowMs ? time : this.nowMs, this.nextSeq++, fn as (a: unknown, b: unknown, event: SimEvent) => void, a, b, null)
     this.queue.push(event)
     return event
+  }
+
+  /**
+   * @internal Queues an event that has already fired (never a cancelled one) again, at
+   * `time`: owners of recurring events (a link's queue head, an interval) reuse the object.
+   */
+  requeue (event: SimEvent, time: number): SimEvent {
+    event.time = time > this.nowMs ? time : this.nowMs
+    event.seq = this.nextSeq++
+    this.queue.push(event)
+    return event
+  }
+
+  /**
+   * @internal Lets the event being fired run its own follow-up event at `time` right away,
+   * instead of queueing it, when that is exactly what the run loop would do next: 'settle'
+   * microtasks, no predicate to check between events, `time` within the run and strictly
+   * before every queued event (an equal time would go after those already queued), and
+   * event budget left. On true the follow-up counts as fired: virtual time is `time` and it
+   * used the sequence number it would have been queued with, so runs stay identical.
+   */
+  runInline (time: number): boolean {
+    // Like schedule(), a time in the past means now, behind what is already queued for now.
+    const at = time > this.nowMs ? time : this.nowMs
+    if (at > this.inlineStop || this.inlineUsed >= this.inlineBudget || !(at < this.queue.peekTime())) return false
+    this.nextSeq++
+    this.processed++
+    this.inlineUsed++
+    this.nowMs = at
+    return true
   }
 
   cancel (event: SimEvent): void {
@@ -180,6 +214,7 @@ export class Simulator implements Scheduler {
   private async loop (stopAt: number, until: (() => boolean) | null, maxEvents: number): Promise<RunResult> {
     let events = 0
     const queue = this.queue
+    const inline = until === null && !this.everyEvent
     for (;;) {
       if (until !== null && until()) return { reason: 'met', events, time: this.nowMs }
       const event = queue.peek()
@@ -205,7 +240,19 @@ export class Simulator implements Scheduler {
       if (event.settle === null && !this.everyEvent) {
         this.nowMs = event.time
         this.processed++
-        event.fn(event.a, event.b)
+        if (!inline) {
+          event.fn(event.a, event.b, event)
+          continue
+        }
+        this.inlineStop = stopAt
+        this.inlineBudget = maxEvents - events
+        try {
+          event.fn(event.a, event.b, event)
+        } finally {
+          events += this.inlineUsed
+          this.inlineUsed = 0
+          this.inlineStop = -Infinity
+        }
       } else {
         await this.fire(event)
       }
@@ -217,7 +264,7 @@ export class Simulator implements Scheduler {
     this.processed++
     const entry = event.settle
     if (entry === null) {
-      event.fn(event.a, event.b)
+      event.fn(event.a, event.b, event)
       if (this.everyEvent) await drainMicrotasks()
       return
     }
