@@ -17,6 +17,7 @@ import { createSignedAwareness, createSignedUpdate, encodeSyncMessage, SyncMessa
 import { decodeDocFrame, encodeDocFrame } from '../src/index.js'
 import { GossipControlKind, encodeGossipControl } from '../src/doc-gossip.js'
 import { encodeRelayedAwareness } from '../src/doc-wire.js'
+import { ROOM_ADMISSION_TYPE, decodeRoomAdmission, encodeRoomAdmission } from '../src/room-admission.js'
 import { createSimWorld, type SimProvider, type SimWorld } from './helpers/sim-providers.js'
 
 let world: SimWorld | null = null
@@ -114,6 +115,35 @@ describe('MeshProvider room scope on shared connections', () => {
     expect(mallory.received.get('b')).toBeUndefined()
     expect(drops.filter((d) => d.reason === 'not-a-member' && d.from === mallory.identity.peerId).length).toBeGreaterThan(0)
     expect(alice.router.notMemberFrames).toBeGreaterThan(0)
+    // pub: Alice asked for Mallory's admission, and asked again while none came.
+    const admissions = (mallory.received.get('pub') ?? []).filter((m) => m[0] === ROOM_ADMISSION_TYPE)
+    expect(admissions.length).toBeGreaterThan(1)
+    expect(admissions.map((m) => decodeRoomAdmission(m).reply)).not.toContain(true)
+    mallory.peer.stop()
+  })
+
+  it('room admission: a plain room needs no proof, a malformed admission is a counted drop, and the grammar is strict', async () => {
+    expect(decodeRoomAdmission(encodeRoomAdmission({ reply: true, proof: Uint8Array.of(1, 2, 3) }))).toEqual({ reply: true, proof: Uint8Array.of(1, 2, 3) })
+    expect(() => decodeRoomAdmission(Uint8Array.of(33, 0, 0))).toThrow(/room admission/)
+    expect(() => decodeRoomAdmission(Uint8Array.of(ROOM_ADMISSION_TYPE, 2, 0))).toThrow()
+    expect(() => decodeRoomAdmission(Uint8Array.of(ROOM_ADMISSION_TYPE, 0, 0, 9))).toThrow()
+
+    const w = world = createSimWorld(36)
+    const alice = await w.addPeer('alice')
+    const pub = await alice.provide('pub')
+    pub.doc.getText('t').insert(0, 'public')
+    const reasons: string[] = []
+    pub.provider.on('drop', ({ reason }) => { reasons.push(reason) })
+    const mallory = await addMallory(w, ['pub'], alice.peer.peerId)
+    mallory.send('pub', Uint8Array.of(ROOM_ADMISSION_TYPE, 7))
+    await w.net.sim.runUntil(() => reasons.includes('malformed'), MAX)
+    expect(pub.provider.providerDrops.malformed).toBe(1)
+    // A member of a plain room (it joined by name) is admitted with an empty proof, answered, and synced.
+    mallory.send('pub', encodeRoomAdmission({ reply: false, proof: new Uint8Array(0) }))
+    mallory.send('pub', syncRequest)
+    await w.net.sim.runUntil(() => contentTypes(mallory.received.get('pub')).includes(SyncMessageType.SyncResponse), MAX)
+    const fromAlice = mallory.received.get('pub') ?? []
+    expect(fromAlice.some((m) => m[0] === ROOM_ADMISSION_TYPE && decodeRoomAdmission(m).reply)).toBe(true)
     mallory.peer.stop()
   })
 
