@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SimNetwork } from '../src/index.js'
-import type { NetworkOptions, SimLink, TraceEvent } from '../src/index.js'
+import type { NetworkOptions, SimLink, SimTransport, TraceEvent } from '../src/index.js'
 import { wire } from './wire.js'
 
 async function pair (net: SimNetwork): Promise<[SimLink, SimLink]> {
@@ -10,19 +10,30 @@ async function pair (net: SimNetwork): Promise<[SimLink, SimLink]> {
 }
 
 /**
- * A busy lossy exchange in both directions: retransmissions make runs of messages share an
- * arrival time, which is where a link delivers several messages in one event.
+ * A busy lossy exchange among three peers: retransmissions make runs of messages share an
+ * arrival time (where a link delivers several messages in one event), whole-millisecond
+ * latencies make deliveries tie with timers and other links, and a partition leaves queued
+ * messages whose arrival times have passed by the time it heals.
  */
 async function busyRun (options: NetworkOptions, drive: (net: SimNetwork) => Promise<unknown>): Promise<{ trace: TraceEvent[], got: string[], events: number }> {
   const trace: TraceEvent[] = []
-  const net = new SimNetwork({ seed: 11, microtasks: 'settle', trace: (e) => { trace.push(e) }, link: { latencyMs: 5, jitterMs: 3, loss: 0.3, rtoMs: 20 }, ...options })
-  const [la, lb] = await pair(net)
+  const net = new SimNetwork({ seed: 11, microtasks: 'settle', trace: (e) => { trace.push(e) }, link: { latencyMs: 5, loss: 0.3, rtoMs: 20 }, ...options })
+  const [a, b, c] = ['a', 'b', 'c'].map((id) => net.createTransport(id)) as [SimTransport, SimTransport, SimTransport]
+  const ab = wire(a, b)
+  const ac = wire(a, c)
+  await net.sim.runUntil(() => ab.la.state === 'open' && ac.la.state === 'open')
   const got: string[] = []
-  la.on('message', (d) => { got.push(`a${net.sim.now}:${d[0]}`); if (d[0] === 7) lb.send(new Uint8Array([8])) })
-  lb.on('message', (d) => { got.push(`b${net.sim.now}:${d[0]}`) })
-  for (let i = 0; i < 200; i++) {
-    net.sim.clock.setTimeout(() => { la.send(new Uint8Array([i & 255])); lb.send(new Uint8Array([7])) }, i)
+  const links = [ab.la, ab.lb(), ac.la, ac.lb()]
+  for (const [k, link] of links.entries()) {
+    link.on('message', (d) => {
+      got.push(`${k}@${net.sim.now}:${d[0]}`)
+      if (d[0] === 255) links[k ^ 1]?.send(new Uint8Array([254])) // an answer on the link being delivered
+    })
   }
+  for (let i = 0; i < 200; i++) {
+    net.sim.clock.setTimeout(() => { for (const link of links) link.send(new Uint8Array([i % 3 === 0 ? 255 : i])) }, i)
+  }
+  net.sim.clock.setTimeout(() => { const p = net.partition(['c'], ['a']); net.sim.clock.setTimeout(() => { net.heal(p) }, 60) }, 50)
   await drive(net)
   return { trace, got, events: net.sim.eventsProcessed }
 }
@@ -33,7 +44,7 @@ describe('hot path', () => {
     // anyway; runUntil(predicate) checks the predicate between events, so never does.
     const inline = await busyRun({}, async (net) => await net.sim.run())
     const queued = await busyRun({}, async (net) => await net.sim.runUntil(() => false))
-    expect(inline.got.length).toBe(600)
+    expect(inline.got.length).toBe(4 * 200 + 4 * 67)
     expect(inline.got).toEqual(queued.got)
     expect(inline.trace).toEqual(queued.trace)
     expect(inline.events).toBe(queued.events)
@@ -47,7 +58,7 @@ describe('hot path', () => {
         counts.push(net.sim.eventsProcessed)
         return await net.sim.run()
       })
-      expect(r.got.length).toBe(600)
+      expect(r.got.length).toBe(4 * 200 + 4 * 67)
     }
     expect(counts[0]).toBe(counts[1])
   })
