@@ -541,7 +541,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       }
     }
     const degrees = [...this.rooms.keys()].filter((t) => t === e.topic || (e.ymesh && this.membership.get(e.from)?.has(t) === true)).map((t) => this.degree(t))
-    if (!acceptIncoming(this.pool, e.from, degrees, this.entries.size)) {
+    const bootstrap = this.hybrid?.isBootstrapping(e.from) === true && this.entries.size < this.pool.maxConnections
+    if (!bootstrap && !acceptIncoming(this.pool, e.from, degrees, this.entries.size)) {
       this.metrics.drops.inc({ reason: 'incoming-refused' })
       return
     }

@@ -10,7 +10,7 @@ import type { Clock, PeerId, Rng, SignalData, Timer } from '@ymesh/protocol'
 import { decryptYWebrtcJson, deriveYWebrtcKey, encryptYWebrtcJson } from '@ymesh/crypto'
 import type { CoreMetrics } from '../metrics/core-metrics.js'
 import type { Logger } from '../logger.js'
-import { announceData, parseData, signalData } from './messages.js'
+import { announceData, MAX_BUNDLED_SIGNALS, parseData, signalData, type BundledSignal } from './messages.js'
 import type { JoinOptions, SendSignalOptions, SignalingEvents, SignalingSource } from './types.js'
 
 /** One connection to a signaling server. */
@@ -41,7 +41,14 @@ export interface SignalingClientOptions {
   readonly reconnectMaxMs?: number
   /** A y-webrtc `{type:'ping'}` this often; a server silent for 2.5× this is dropped and redialed. Default 20 000 ms. */
   readonly keepaliveMs?: number
+  /**
+   * Addressed signals of one ymesh link attempt sent within this window go out as one publish
+   * (the description with its ICE candidates). Default 10 ms; 0 sends each signal alone.
+   */
+  readonly bundleMs?: number
 }
+
+interface Bundle { readonly topic: string, readonly to: PeerId, readonly session: string, readonly token?: number, readonly signals: BundledSignal[], timer: Timer | null }
 
 interface TopicState {
   readonly key: Promise<CryptoKey> | null
@@ -63,6 +70,7 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
   private outbound: Promise<void> = Promise.resolve()
   private inbound: Promise<void> = Promise.resolve()
   private epoch = 0
+  private readonly bundles = new Map<string, Bundle>()
 
   constructor (private readonly options: SignalingClientOptions) {
     super()
@@ -86,6 +94,8 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     if (this.reconnectTimer !== null) this.options.clock.clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
     this.stopKeepalive()
+    for (const b of this.bundles.values()) if (b.timer !== null) this.options.clock.clearTimeout(b.timer)
+    this.bundles.clear()
     const channel = this.channel
     this.channel = null
     channel?.close()
@@ -137,7 +147,31 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
   }
 
   sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
-    this.publish(topic, signalData(this.localPeer, to, signal, options.token, options.session, options.index), options.addressed ? to : undefined)
+    const bundleMs = this.options.bundleMs ?? 10
+    const session = options.session
+    if (!options.addressed || session === undefined || bundleMs <= 0) {
+      this.publish(topic, signalData(this.localPeer, to, signal, options.token, session, options.index), options.addressed ? to : undefined)
+      return
+    }
+    const key = `${topic}\u0000${to}\u0000${session}`
+    let bundle = this.bundles.get(key)
+    if (bundle === undefined) {
+      const b: Bundle = { topic, to, session, ...(options.token === undefined ? {} : { token: options.token }), signals: [], timer: null }
+      b.timer = this.options.clock.setTimeout(() => { b.timer = null; this.flushBundle(key, b) }, bundleMs)
+      this.bundles.set(key, bundle = b)
+    }
+    bundle.signals.push(options.index === undefined ? { signal } : { index: options.index, signal })
+    if (bundle.signals.length > MAX_BUNDLED_SIGNALS) {
+      if (bundle.timer !== null) this.options.clock.clearTimeout(bundle.timer)
+      this.flushBundle(key, bundle)
+    }
+  }
+
+  private flushBundle (key: string, bundle: Bundle): void {
+    if (this.bundles.get(key) === bundle) this.bundles.delete(key)
+    const [first, ...more] = bundle.signals
+    if (first === undefined) return
+    this.publish(bundle.topic, signalData(this.localPeer, bundle.to, first.signal, bundle.token, bundle.session, first.index, more), bundle.to)
   }
 
   private publish (topic: string, data: Record<string, unknown>, to: PeerId | undefined): void {
@@ -304,8 +338,9 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
         ? { topic, from: parsed.from, ymesh: parsed.ymesh }
         : { topic, from: parsed.from, ymesh: parsed.ymesh, to: parsed.to })
     } else {
-      const { type: _type, ...rest } = parsed
-      this.emitSafe('signal', { topic, ...rest })
+      const { type: _type, more, index, ...rest } = parsed
+      this.emitSafe('signal', { topic, ...rest, ...(index === undefined ? {} : { index }) })
+      for (const m of more ?? []) this.emitSafe('signal', { topic, ...rest, signal: m.signal, ...(m.index === undefined ? {} : { index: m.index }) })
     }
   }
 

@@ -35,7 +35,7 @@ export interface HybridSignalingOptions {
   readonly rendezvous?: number
   /** Room neighbours (that relay) a member needs before it leaves the server topic (default 2). */
   readonly leaveAt?: number
-  /** A member stays subscribed at least this long after joining (default 5 000 ms). */
+  /** A member stays subscribed at least this long after joining (default 1 500 ms). */
   readonly minStayMs?: number
   /** Rosters go to room neighbours this often (and when one connects). Default 10 000 ms. */
   readonly rosterIntervalMs?: number
@@ -45,6 +45,8 @@ export interface HybridSignalingOptions {
   readonly disconnectWhenIdle?: boolean
   readonly relayPerSecond?: number
   readonly relayBurst?: number
+  /** A member with no room neighbour announces again after this (doubling up to 30 s). Default 3 000 ms. */
+  readonly reannounceMs?: number
 }
 
 export interface HybridSignalingInit {
@@ -75,7 +77,17 @@ interface Pending {
   timer: Timer | null
 }
 
-interface Room { readonly view: RoomView, readonly join: JoinOptions, readonly joinedAt: number, parked: boolean }
+interface Room {
+  readonly view: RoomView
+  readonly join: JoinOptions
+  readonly joinedAt: number
+  parked: boolean
+  /** When we last announced (or had room neighbours), and how often we announced unanswered since. */
+  announcedAt: number
+  announces: number
+  /** When a server reply was last passed on while we had no room neighbour (a newcomer dials one at a time). */
+  bootstrapAt: number
+}
 
 /** Counts for tests and the bench (also exported as metrics). */
 export interface HybridStats {
@@ -88,6 +100,11 @@ export interface HybridStats {
   declines: number
   /** Members learned through rosters. */
   learned: number
+  /** Broadcast announces at the server this peer answered, and left to the designated rendezvous point. */
+  answered: number
+  ignored: number
+  /** Announces repeated because no member answered (no room neighbour yet). */
+  reannounced: number
   /** Fallbacks by why: 'timeout', 'no-relay' (no path offered), 'declined' (every path refused). */
   readonly fallbackReasons: Record<string, number>
   readonly declineReasons: Record<string, number>
@@ -98,7 +115,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   readonly relay: PeerSignalingRelay
   readonly balancer: SignalingLoadBalancer
   readonly timing: FallbackTimer
-  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, serverSignals: 0, declines: 0, learned: 0, fallbackReasons: {}, declineReasons: {} }
+  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, fallbackReasons: {}, declineReasons: {} }
   private readonly o: Required<Omit<HybridSignalingOptions, 'fallback' | 'relayPerSecond' | 'relayBurst'>>
   private readonly inner: SignalingSource
   private readonly rooms = new Map<string, Room>()
@@ -117,6 +134,16 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private readonly replyVia = new Map<PeerId, PeerId>()
   /** Acks owed per author, sent in our next capsule to it (or an ack-only one). */
   private readonly acksOwed = new Map<PeerId, { seqs: number[], timer: Timer | null }>()
+  /** Per member learned from a roster: the neighbour that listed it, a relay that knows it (a newcomer's first neighbour). */
+  private readonly introducer = new Map<PeerId, PeerId>()
+  /** Broadcast announces seen per `topic|peer`: a repeated one means nobody answered the first. */
+  private readonly announcesSeen = new Map<string, number>()
+  /** Per author: the neighbours its last capsule named as reaching it (sealed and signed by it). */
+  private readonly reachOf = new Map<PeerId, PeerId[]>()
+  /** Newcomers whose announce we answered, and when: we are their way in, so we accept their link even when full. */
+  private readonly answeredAt = new Map<PeerId, number>()
+  /** `author|seq` of recent capsules that carried signals (so their duplicates are acked again). */
+  private readonly withSignals = new Set<string>()
 
   constructor (private readonly init: HybridSignalingInit) {
     super()
@@ -128,10 +155,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       batchMs: o.batchMs ?? 5,
       rendezvous: o.rendezvous ?? 2,
       leaveAt: o.leaveAt ?? 2,
-      minStayMs: o.minStayMs ?? 5_000,
+      minStayMs: o.minStayMs ?? 1_500,
       rosterIntervalMs: o.rosterIntervalMs ?? 10_000,
       memberMaxAgeMs: o.memberMaxAgeMs ?? 45_000,
-      disconnectWhenIdle: o.disconnectWhenIdle ?? true
+      disconnectWhenIdle: o.disconnectWhenIdle ?? true,
+      reannounceMs: o.reannounceMs ?? 3_000
     }
     this.inner = init.inner
     this.localPeer = init.inner.localPeer
@@ -152,7 +180,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       ...(o.relayBurst === undefined ? {} : { relayBurst: o.relayBurst }),
       handlers: {
         signals: (from, body, via, seq) => { this.relayedSignals(from, body, via, seq) },
-        duplicate: (from, via, seq) => { this.hint(from, via); this.queueAck(from, seq) },
+        // Only capsules with signals are acked: acking a copy of an ack-only capsule would ping-pong forever.
+        duplicate: (from, via, seq) => { this.hint(from, via); if (this.withSignals.has(`${from}|${seq}`)) this.queueAck(from, seq) },
         ack: (from, seq) => { this.acked(from, seq) },
         decline: (relay, target, seq, reason) => { this.declined(relay, target, seq, reason) },
         roster: (from, topic, entries) => { this.rosterFrom(from, topic, entries) }
@@ -192,6 +221,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     for (const a of this.acksOwed.values()) if (a.timer !== null) this.init.clock.clearTimeout(a.timer)
     this.acksOwed.clear()
     this.replyVia.clear()
+    this.introducer.clear()
+    this.reachOf.clear()
+    this.answeredAt.clear()
+    this.withSignals.clear()
+    this.announcesSeen.clear()
     this.batches.clear()
     this.pending.clear()
     this.order.clear()
@@ -203,7 +237,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   join (topic: string, options: JoinOptions = {}): void {
     if (!this.rooms.has(topic)) {
-      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: this.init.clock.now(), parked: false })
+      const now = this.init.clock.now()
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, bootstrapAt: -Infinity })
     }
     this.wake()
     this.inner.join(topic, options)
@@ -218,6 +253,16 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   announce (topic: string, to?: PeerId): void {
     this.toServer(() => { this.inner.announce(topic, to) })
+  }
+
+  /**
+   * Whether `peer` is a newcomer we answered recently. A rendezvous point is often at its degree
+   * limit, and it is the newcomer's only way in: the peer accepts that one link anyway (and its
+   * pool prunes later, once the newcomer has other neighbours).
+   */
+  isBootstrapping (peer: PeerId): boolean {
+    const at = this.answeredAt.get(peer)
+    return at !== undefined && this.init.clock.now() - at < 4 * this.o.reannounceMs
   }
 
   /** Rooms where this peer is parked (unsubscribed at the server). */
@@ -244,7 +289,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.indexes.set(key, index + 1)
     if (this.indexes.size > 4096) this.indexes.delete(this.indexes.keys().next().value as string)
     // A target no route and no reply path leads to is not in our mesh yet (a newcomer): relays would only decline.
-    const reachable = this.init.neighbours.get(to) !== undefined || this.init.router.nextHopTo(to) !== null || this.replyVia.has(to)
+    const reachable = this.init.neighbours.get(to) !== undefined || this.init.router.nextHopTo(to) !== null || this.replyVia.has(to) ||
+      this.introducer.has(to) || this.reachOf.has(to)
     if (!this.running || this.init.neighbours.size === 0 || !this.init.router.started || !reachable) {
       this.serverSignal(topic, to, session, index, signal, options.token)
       return
@@ -269,7 +315,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (this.batches.get(key) === batch) this.batches.delete(key)
     if (!this.running) return
     const seq = this.nextSeq++
-    const body: CapsuleBody = { topic: batch.topic, session: batch.session, signals: batch.signals, acks: this.takeAcks(batch.to) }
+    const body: CapsuleBody = { topic: batch.topic, session: batch.session, signals: batch.signals, acks: this.takeAcks(batch.to), reach: this.reachVia() }
     this.relay.seal(batch.to, seq, body).then((capsule) => {
       if (!this.running) return
       const p: Pending = { seq, batch, capsule, startedAt: this.init.clock.now(), tried: new Set(), outstanding: 0, timer: null }
@@ -293,11 +339,19 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const out: Array<[PeerId, PeerId]> = []
     const first = this.init.router.nextHopTo(to)
     if (first !== null) out.push([to, first])
-    const back = this.replyVia.get(to)
-    if (back !== undefined && back !== first && this.init.neighbours.get(back) !== undefined && this.balancer.willRelay(back)) out.push([back, back])
+    // The relay `to`'s last capsule came from, and the neighbour that introduced `to` (its first
+    // neighbour, for a newcomer): both are connected to it now, before any route to it converged.
+    for (const relay of [this.replyVia.get(to), ...(this.reachOf.get(to) ?? []), this.introducer.get(to)]) {
+      if (out.length >= this.o.paths || relay === undefined || relay === to || out.some(([, r]) => r === relay)) continue
+      if (this.reaches(relay) && this.balancer.willRelay(relay)) out.push([relay, this.init.neighbours.get(relay) !== undefined ? relay : (this.init.router.nextHopTo(relay) ?? relay)])
+    }
     const used = new Set(out.map(([, r]) => r))
     for (const relay of this.balancer.pick(this.neighbourIds(), this.o.paths - out.length, new Set([...used, to]))) out.push([relay, relay])
     return out
+  }
+
+  private reaches (peer: PeerId): boolean {
+    return this.init.neighbours.get(peer) !== undefined || this.init.router.nextHopTo(peer) !== null
   }
 
   private hint (author: PeerId, via: PeerId): void {
@@ -330,9 +384,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private sendAcks (author: PeerId): void {
     const acks = this.takeAcks(author)
     if (!this.running || acks.length === 0) return
-    this.relay.seal(author, this.nextSeq++, { topic: '', session: '', signals: [], acks }).then((capsule) => {
+    this.relay.seal(author, this.nextSeq++, { topic: '', session: '', signals: [], acks, reach: this.reachVia() }).then((capsule) => {
       if (!this.running) return
-      for (const [via] of this.paths(author)) this.relay.send(via, author, capsule).catch(() => {})
+      // One path: a lost ack costs a fallback at worst, while copies of acks are never acked back.
+      const [path] = this.paths(author)
+      if (path !== undefined) this.relay.send(path[0], author, capsule).catch(() => {})
     }, (error: unknown) => { this.init.logger.debug('could not seal an ack', { error }) })
   }
 
@@ -384,15 +440,28 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (p === undefined || p.batch.to !== target || !p.tried.has(relay)) return
     this.stats.declines++
     this.stats.declineReasons[reason] = (this.stats.declineReasons[reason] ?? 0) + 1
-    this.balancer.declined(relay)
+    // 'no-route' is about this target, not the relay: it stays usable for others.
+    if (reason !== 'no-route') this.balancer.declined(relay)
     this.balancer.finished(relay)
     this.pathFailed(p, relay)
   }
 
+  /** Up to 3 neighbours that relay, for the capsule's `reach` field. */
+  private reachVia (): PeerId[] {
+    return this.balancer.pick(this.neighbourIds(), 3)
+  }
+
   private relayedSignals (from: PeerId, body: CapsuleBody, via: PeerId, seq: number): void {
     this.hint(from, via)
+    for (const peer of body.reach ?? []) {
+      if (peer === this.localPeer || peer === from) continue
+      this.reachOf.set(from, [...new Set([peer, ...(this.reachOf.get(from) ?? [])])].slice(0, 3))
+      if (this.reachOf.size > 1024) this.reachOf.delete(this.reachOf.keys().next().value as PeerId)
+    }
     for (const acked of body.acks) this.acked(from, acked)
     if (body.signals.length === 0) return // an ack-only capsule is not acked
+    this.withSignals.add(`${from}|${seq}`)
+    if (this.withSignals.size > 4096) this.withSignals.delete(this.withSignals.values().next().value as string)
     this.queueAck(from, seq)
     const room = this.rooms.get(body.topic)
     if (room === undefined) return
@@ -409,7 +478,41 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   }
 
   private readonly onAnnounce = (e: Parameters<SignalingEvents['announce']>[0]): void => {
-    if (e.ymesh) this.rooms.get(e.topic)?.view.saw(e.from, this.init.clock.now())
+    const room = this.rooms.get(e.topic)
+    const now = this.init.clock.now()
+    if (!e.ymesh || room === undefined) { this.emitSafe('announce', e); return }
+    const roomNeighbours = this.neighbourIds().filter((p) => room.view.has(p)).length
+    if (e.to !== undefined) {
+      // A reply to our announce. A newcomer dials one answering member through the server; the
+      // rest of the room comes through that member's rosters, signaled through the mesh.
+      if (roomNeighbours === 0 && now - room.bootstrapAt < this.o.reannounceMs) { this.stats.ignored++; return }
+      if (roomNeighbours === 0) room.bootstrapAt = now
+      room.view.saw(e.from, now)
+      this.emitSafe('announce', e)
+      return
+    }
+    // A ymesh newcomer's broadcast announce: only the rendezvous points answer (the newcomer
+    // dials the first that does); everyone else learns of it through rosters and reaches it
+    // through the mesh. A repeated announce means nobody answered: then every member with room
+    // neighbours answers, and from the third on every member still subscribed.
+    const key = `${e.topic}\u0000${e.from}`
+    const seen = (this.announcesSeen.get(key) ?? 0) + 1
+    this.announcesSeen.delete(key)
+    this.announcesSeen.set(key, seen)
+    if (this.announcesSeen.size > 4096) this.announcesSeen.delete(this.announcesSeen.keys().next().value as string)
+    // A member still bootstrapping itself (no room neighbour, but it knows of members) would
+    // split the room off into a second mesh, so it answers only a third announce; a member
+    // alone in the room is its rendezvous point.
+    const settled = roomNeighbours > 0 || room.view.size === 0
+    const answer = this.o.rendezvous <= 0 || seen >= 3 || (settled && (seen === 2 || room.view.isRendezvous(this.o.rendezvous)))
+    // Not into the view yet: a member counts for the rendezvous election once the mesh reaches
+    // it (a connection or a roster), or a newcomer nobody connected to would unseat a
+    // rendezvous point and cut the room's server presence.
+    if (!answer) { this.stats.ignored++; return }
+    this.stats.answered++
+    this.answeredAt.delete(e.from)
+    this.answeredAt.set(e.from, now)
+    if (this.answeredAt.size > 256) this.answeredAt.delete(this.answeredAt.keys().next().value as PeerId)
     this.emitSafe('announce', e)
   }
 
@@ -432,7 +535,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const now = this.init.clock.now()
     room.view.saw(from, now)
     for (const [peer, age] of entries) {
-      if (peer === from || !room.view.saw(peer, now, age)) continue
+      if (peer === from) continue
+      if (!this.introducer.has(peer) || this.init.neighbours.get(this.introducer.get(peer) as PeerId) === undefined) this.introducer.set(peer, from)
+      if (this.introducer.size > 4096) this.introducer.delete(this.introducer.keys().next().value as PeerId)
+      if (!room.view.saw(peer, now, age)) continue
       this.stats.learned++
       // The peer treats it like a reply to its announce: a candidate, no answer owed.
       this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
@@ -453,6 +559,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       room.view.expire(now)
       const roomNeighbours = this.neighbourIds().filter((p) => room.view.has(p))
       if (sendRosters) for (const p of roomNeighbours) this.relay.sendRoster(p, topic, room.view.roster(now, MAX_ROSTER_ENTRIES))
+      this.reannounce(topic, room, roomNeighbours.length, now)
       this.rendezvous(topic, room, roomNeighbours.filter((p) => this.balancer.willRelay(p)).length, now)
     }
     this.updateIdle()
@@ -470,6 +577,17 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       this.wake()
       this.inner.unpark(topic)
     }
+  }
+
+  /** A member without room neighbours whose announce went unanswered announces again, backing off. */
+  private reannounce (topic: string, room: Room, roomNeighbours: number, now: number): void {
+    if (roomNeighbours > 0 || room.parked) { room.announces = 0; room.announcedAt = now; return }
+    const wait = Math.min(30_000, this.o.reannounceMs * 2 ** Math.min(room.announces, 10))
+    if (now - room.announcedAt < wait || !this.inner.connected) return
+    room.announces++
+    room.announcedAt = now
+    this.stats.reannounced++
+    this.inner.announce(topic)
   }
 
   private updateIdle (): void {

@@ -46,7 +46,11 @@ export class MemorySignalingHub {
    * hub → client messages (every type) and their JSON bytes.
    */
   readonly counts = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 }
-  /** Messages in by type (subscribe, unsubscribe, publish, ping) and out by type (publish, pong). */
+  /**
+   * Messages and JSON bytes by direction and kind: `in:subscribe`, `in:ping`, `out:pong`, and
+   * publishes by what they carry — `in:publish:announce`, `out:publish:signal:offer`, ... —
+   * which is where a signaling design's server cost shows.
+   */
   readonly countsByType = new Map<string, { messages: number, bytes: number }>()
   private readonly subscribers = new Set<Subscriber>()
   private down = false
@@ -96,7 +100,7 @@ export class MemorySignalingHub {
     return {
       send: (message) => {
         const text = JSON.stringify(message)
-        this.count('in', message.type, text.length)
+        this.count('in', kindOf(message), text.length)
         clock.setTimeout(() => { this.receive(sub, JSON.parse(text) as Record<string, unknown>) }, latency)
       },
       close: () => { sub.open = false; this.subscribers.delete(sub) }
@@ -148,9 +152,9 @@ export class MemorySignalingHub {
     return topics.size
   }
 
-  private count (direction: 'in' | 'out', type: unknown, bytes: number): void {
+  private count (direction: 'in' | 'out', kind: string, bytes: number): void {
     if (direction === 'in') { this.counts.messagesIn++; this.counts.bytesIn += bytes } else { this.counts.messagesOut++; this.counts.bytesOut += bytes }
-    const key = `${direction}:${typeof type === 'string' ? type : 'unknown'}`
+    const key = `${direction}:${kind}`
     const row = this.countsByType.get(key) ?? { messages: 0, bytes: 0 }
     row.messages++
     row.bytes += bytes
@@ -160,8 +164,19 @@ export class MemorySignalingHub {
   private deliver (sub: Subscriber, message: Record<string, unknown>): void {
     this.deliveries++
     const text = JSON.stringify(message)
-    this.count('out', message.type, text.length)
+    this.count('out', kindOf(message), text.length)
     const copy = JSON.parse(text) as unknown
     this.options.clock.setTimeout(() => { if (sub.open) sub.handlers.message(copy) }, this.options.latencyMs ?? 20)
   }
+}
+
+/** `subscribe`, `ping`, ...; a publish as `publish:announce` or `publish:signal:<first signal's type>` (plain data only). */
+const kindOf = (message: Record<string, unknown>): string => {
+  const type = typeof message.type === 'string' ? message.type : 'unknown'
+  if (type !== 'publish') return type
+  const data = message.data
+  if (typeof data !== 'object' || data === null) return 'publish:opaque'
+  const d = data as { type?: unknown, signal?: { type?: unknown } }
+  if (d.type !== 'signal') return `publish:${String(d.type)}`
+  return `publish:signal:${String(d.signal?.type)}`
 }

@@ -9,7 +9,15 @@ import { YMESH_SIGNALING_VERSION } from './types.js'
 export type ParsedData =
   | { readonly type: 'announce', readonly from: PeerId, readonly to?: PeerId, readonly ymesh: boolean }
   | { readonly type: 'signal', readonly from: PeerId, readonly to: PeerId, readonly ymesh: boolean,
-    readonly token?: number, readonly session?: string, readonly index?: number, readonly signal: SignalData }
+    readonly token?: number, readonly session?: string, readonly index?: number, readonly signal: SignalData,
+    /** Further signals of the same link attempt bundled into this publish (ymesh only). */
+    readonly more?: ReadonlyArray<BundledSignal> }
+
+/** A signal bundled after the first one of a publish: its place in the session, when numbered. */
+export interface BundledSignal { readonly index?: number, readonly signal: SignalData }
+
+/** Signals one publish may bundle (an attempt's description and its ICE candidates). */
+export const MAX_BUNDLED_SIGNALS = 32
 
 const MAX_SDP_LENGTH = 64 * 1024
 const MAX_SESSION_LENGTH = 64
@@ -35,13 +43,31 @@ export const parseSignal = (v: unknown): SignalData | null => {
   return null
 }
 
+const parseIndex = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? v : undefined
+
+/** `more`: the bundled signals; undefined when absent or malformed (a malformed bundle drops only itself). */
+const parseBundle = (v: unknown): BundledSignal[] | undefined => {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_BUNDLED_SIGNALS) return undefined
+  const out: BundledSignal[] = []
+  for (const item of v) {
+    if (!isObject(item)) return undefined
+    const signal = parseSignal(item.s)
+    if (signal === null) return undefined
+    const index = parseIndex(item.i)
+    out.push(index === undefined ? { signal } : { index, signal })
+  }
+  return out
+}
+
 /** The ymesh marker's session, or null when there is no valid marker. */
-const parseMarker = (v: unknown): { session?: string, index?: number } | null => {
+const parseMarker = (v: unknown): { session?: string, index?: number, more?: BundledSignal[] } | null => {
   if (!isObject(v) || v.v !== YMESH_SIGNALING_VERSION) return null
   if (typeof v.session === 'string' && v.session.length > 0 && v.session.length <= MAX_SESSION_LENGTH) {
     // index: the signal's place in its session (hybrid signaling orders server and relayed copies by it).
-    const index = typeof v.index === 'number' && Number.isInteger(v.index) && v.index >= 0 && v.index <= 0xffff ? v.index : undefined
-    return index === undefined ? { session: v.session } : { session: v.session, index }
+    const index = parseIndex(v.index)
+    const more = parseBundle(v.more)
+    return { session: v.session, ...(index === undefined ? {} : { index }), ...(more === undefined ? {} : { more }) }
   }
   return {}
 }
@@ -61,7 +87,7 @@ export const parseData = (data: unknown): ParsedData | string => {
     const signal = parseSignal(data.signal)
     if (signal === null) return 'invalid-signal'
     const token = typeof data.token === 'number' && Number.isFinite(data.token) ? data.token : undefined
-    return { type: 'signal', from: data.from, to: data.to, ymesh, signal, ...(token === undefined ? {} : { token }), ...(marker?.session === undefined ? {} : { session: marker.session }), ...(marker?.index === undefined ? {} : { index: marker.index }) }
+    return { type: 'signal', from: data.from, to: data.to, ymesh, signal, ...(token === undefined ? {} : { token }), ...(marker?.session === undefined ? {} : { session: marker.session }), ...(marker?.index === undefined ? {} : { index: marker.index }), ...(marker?.more === undefined ? {} : { more: marker.more }) }
   }
   return 'unknown-type'
 }
@@ -71,7 +97,14 @@ export const announceData = (from: PeerId, to?: PeerId): Record<string, unknown>
     ? { type: 'announce', from, ymesh: { v: YMESH_SIGNALING_VERSION } }
     : { type: 'announce', from, to, ymesh: { v: YMESH_SIGNALING_VERSION } }
 
-export const signalData = (from: PeerId, to: PeerId, signal: SignalData, token?: number, session?: string, index?: number): Record<string, unknown> => ({
+/**
+ * A signal publish. `more` bundles the attempt's further signals into the same publish (ymesh
+ * marker field, so a stock parser still sees one ordinary signal): every trickled ICE candidate
+ * would otherwise be one more server message in and out.
+ */
+export const signalData = (
+  from: PeerId, to: PeerId, signal: SignalData, token?: number, session?: string, index?: number, more: readonly BundledSignal[] = []
+): Record<string, unknown> => ({
   type: 'signal',
   from,
   to,
@@ -79,5 +112,10 @@ export const signalData = (from: PeerId, to: PeerId, signal: SignalData, token?:
   signal,
   ymesh: session === undefined
     ? { v: YMESH_SIGNALING_VERSION }
-    : index === undefined ? { v: YMESH_SIGNALING_VERSION, session } : { v: YMESH_SIGNALING_VERSION, session, index }
+    : {
+        v: YMESH_SIGNALING_VERSION,
+        session,
+        ...(index === undefined ? {} : { index }),
+        ...(more.length === 0 ? {} : { more: more.map((m) => (m.index === undefined ? { s: m.signal } : { i: m.index, s: m.signal })) })
+      }
 })

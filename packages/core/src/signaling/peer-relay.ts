@@ -190,7 +190,7 @@ export class PeerSignalingRelay {
       const raw = decodeCapsuleBody(opened)
       const signals = raw.signals.map((s) => ({ index: s.index, signal: parseSignal(s.signal) }))
       if (signals.some((s) => s.signal === null)) return this.reject('bad-signal', capsule.from)
-      body = { topic: raw.topic, session: raw.session, signals: signals as CapsuleBody['signals'], acks: raw.acks }
+      body = { topic: raw.topic, session: raw.session, signals: signals as CapsuleBody['signals'], acks: raw.acks, reach: raw.reach }
     } catch {
       return this.reject('unopenable', capsule.from)
     }

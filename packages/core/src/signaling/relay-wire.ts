@@ -12,7 +12,8 @@
  *   signature = Ed25519(from, CAPSULE_DOMAIN, from • to • seq • sealed)
  *   sealed   = sealTo(to, CAPSULE_DOMAIN + '|' + from, body)
  *   body     = topic:varString • session:varString • count:varUint • (index:varUint • signal:varString)* •
- *              ackCount:varUint • ackedSeq:varUint*        (acks of the recipient's capsules: signed by us, sealed)
+ *              ackCount:varUint • ackedSeq:varUint* •       (acks of the recipient's capsules: signed by us, sealed)
+ *              reachCount:varUint • reach:PeerId*           (the author's neighbours: relays that reach it before routes converge)
  *
  * Decoders never trust their input: bounded lengths and counts, typed errors.
  */
@@ -32,6 +33,7 @@ export const MAX_CAPSULE_BYTES = 96 * 1024
 export const MAX_SIGNALS_PER_CAPSULE = 64
 export const MAX_ROSTER_ENTRIES = 512
 export const MAX_ACKS = 256
+export const MAX_REACH = 8
 const MAX_TOPIC_BYTES = 1024
 const MAX_SESSION_BYTES = 64
 const MAX_SIGNAL_BYTES = 64 * 1024
@@ -131,6 +133,12 @@ export interface CapsuleBody {
   readonly signals: ReadonlyArray<{ readonly index: number, readonly signal: SignalData }>
   /** Sequence numbers of the recipient's capsules this one acknowledges. */
   readonly acks: readonly number[]
+  /**
+   * Neighbours of the author: a target answering a newcomer asks one of them to relay, since
+   * no route to the newcomer may exist yet. Inside the seal and the signature, so a relay can
+   * neither read nor redirect it.
+   */
+  readonly reach?: readonly PeerId[]
 }
 
 export const encodeCapsuleBody = (b: CapsuleBody): Uint8Array => encoding.encode((e) => {
@@ -142,10 +150,13 @@ export const encodeCapsuleBody = (b: CapsuleBody): Uint8Array => encoding.encode
   if (b.acks.length > MAX_ACKS) throw new InvalidMessageError(`a capsule acknowledges at most ${MAX_ACKS} capsules`)
   encoding.writeVarUint(e, b.acks.length)
   for (const seq of b.acks) encoding.writeVarUint(e, seq)
+  const reach = (b.reach ?? []).slice(0, MAX_REACH)
+  encoding.writeVarUint(e, reach.length)
+  for (const peer of reach) writePeerId(e, peer)
 })
 
 /** The body, with each signal still unvalidated JSON (the caller checks it as server input). */
-export const decodeCapsuleBody = (bytes: Uint8Array): { topic: string, session: string, signals: Array<{ index: number, signal: unknown }>, acks: number[] } =>
+export const decodeCapsuleBody = (bytes: Uint8Array): { topic: string, session: string, signals: Array<{ index: number, signal: unknown }>, acks: number[], reach: PeerId[] } =>
   decodeAll(bytes, 'capsule body', (d) => {
     const topic = readBoundedVarString(d, MAX_TOPIC_BYTES, 'capsule topic')
     const session = readBoundedVarString(d, MAX_SESSION_BYTES, 'capsule session')
@@ -161,5 +172,8 @@ export const decodeCapsuleBody = (bytes: Uint8Array): { topic: string, session: 
     const ackCount = readBoundedVarUint(d, MAX_ACKS, 'capsule ack count')
     const acks: number[] = []
     for (let i = 0; i < ackCount; i++) acks.push(readBoundedVarUint(d, MAX_SEQ, 'acked seq'))
-    return { topic, session, signals, acks }
+    const reachCount = readBoundedVarUint(d, MAX_REACH, 'capsule reach count')
+    const reach: PeerId[] = []
+    for (let i = 0; i < reachCount; i++) reach.push(readPeerId(d, 'capsule reach'))
+    return { topic, session, signals, acks, reach }
   })
