@@ -45,8 +45,9 @@ export class SimClock implements Clock {
   }
 
   setInterval (callback: () => void, intervalMs: number): Timer {
-    // Like the host's timers, a zero or negative interval still lets time pass between runs.
-    const handle = new TimerHandle(callback, Math.max(1, intervalMs))
+    // Like Node's timers, a zero, negative or non-finite interval becomes 1 ms, so time
+    // passes between runs (re-arming in fire() relies on a finite interval).
+    const handle = new TimerHandle(callback, Number.isFinite(intervalMs) && intervalMs > 1 ? intervalMs : 1)
     this.arm(handle, handle.intervalMs)
     return handle as unknown as Timer
   }

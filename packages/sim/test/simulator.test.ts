@@ -37,6 +37,16 @@ describe('Simulator and SimClock', () => {
     sim.clock.clearTimeout({} as never)
   })
 
+  it('runs intervals of zero, negative or non-finite length every 1 ms, like Node', async () => {
+    for (const ms of [0, -5, Number.NaN, Infinity]) {
+      const sim = new Simulator()
+      const ticks: number[] = []
+      const interval = sim.clock.setInterval(() => { ticks.push(sim.now); if (ticks.length === 3) sim.clock.clearInterval(interval) }, ms)
+      await sim.run()
+      expect(ticks).toEqual([1, 2, 3])
+    }
+  })
+
   it('advance() runs what is due and moves the clock; runUntil(time) stops before later events', async () => {
     const sim = new Simulator()
     const fired: number[] = []
