@@ -114,7 +114,12 @@ export interface Link extends Observable<LinkEvents> {
   readonly remoteFingerprint: string | null
   /** Feed a signal produced by the remote side. Malformed signals close the link with a reason. */
   signal(data: SignalData): void
-  /** Queue one message. Throws LinkClosedError unless open, MessageTooLargeError above maxMessageSize. */
+  /**
+   * Queue one message. Throws LinkClosedError unless open, MessageTooLargeError above maxMessageSize.
+   * The bytes belong to the link from here on: do not write into `data` after send(), and treat
+   * received messages as read-only (the simulator hands the sender's bytes to the receiver
+   * without a copy; WebRTC copies, but code must not rely on it).
+   */
   send(data: Uint8Array): void
   close(): void
 }
