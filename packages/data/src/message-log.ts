@@ -272,21 +272,26 @@ export class MessageLog {
   async view (options: ViewOptions = {}): Promise<LogView> {
     const segs = this.segments()
     const want = options.last ?? Infinity
+    const hide = options.hide
+    const shownKind = (e: Entry | null): boolean => e !== null && e.kind === MessageKind.message && hide?.(e.author) !== true
+    // Segments are loaded from the newest back until they hold `need` message entries (a
+    // segment's other entries — reactions, edits, receipts — do not count towards a view).
     const chosen: number[] = []
-    let count = 0
-    for (let i = segs.length - 1; i >= 0 && count < want; i--) {
-      const k = segs[i] as number
-      chosen.unshift(k)
-      count += (await this.segment(k)).getArray('entries').length
-    }
     const raw: Array<{ bytes: Uint8Array, segment: number }> = []
     const lookups = new Map<number, BatchLookup>()
-    for (const k of chosen) {
-      for (const bytes of (await this.segment(k)).getArray<Uint8Array>('entries').toArray()) raw.push({ bytes, segment: k })
-      lookups.set(k, await this.batchesOf(k))
+    let messagesLoaded = 0
+    const loadUntil = async (need: number): Promise<void> => {
+      for (let i = segs.length - 1 - chosen.length; i >= 0 && messagesLoaded < need; i--) {
+        const k = segs[i] as number
+        chosen.unshift(k)
+        const entries = (await this.segment(k)).getArray<Uint8Array>('entries').toArray()
+        raw.unshift(...entries.map((bytes) => ({ bytes, segment: k })))
+        for (const bytes of entries) if (shownKind(this.decoded(bytes))) messagesLoaded++
+        lookups.set(k, await this.batchesOf(k))
+      }
     }
+    await loadUntil(want)
     const allow = this.opts.authorizer !== undefined ? await this.opts.authorizer() : () => true
-    const hide = options.hide
     const verify = (e: Entry, segment: number): Promise<boolean> => this.verifier.verify(e, lookups.get(segment))
     const run = async (start: number): Promise<LogView> => {
       const perSegment: Array<{ segment: number, entries: Entry[] }> = []
@@ -326,12 +331,18 @@ export class MessageLog {
       if (Number.isFinite(need)) {
         let seen = 0
         for (start = raw.length; start > 0 && seen < need;) {
-          const e = this.decoded(raw[--start]!.bytes)
-          if (e !== null && e.kind === MessageKind.message && hide?.(e.author) !== true) seen++
+          if (shownKind(this.decoded(raw[--start]!.bytes))) seen++
         }
       }
       view = await run(start)
-      if (start === 0 || view.messages.length >= want) break
+      if (view.messages.length >= want) break
+      if (start === 0) {
+        // Too few survive in what is loaded: load older segments, if there are any.
+        if (chosen.length === segs.length) break
+        need = need * 2 + 16
+        await loadUntil(need)
+        continue
+      }
       need = need * 2 + 16
     }
     for (const m of view.messages) this.segmentOf.set(m.id, m.segment)

@@ -26,6 +26,19 @@ describe('message log', () => {
     expect(all.messages.map((m) => m.text)).toEqual(Array.from({ length: 35 }, (_, i) => `m${i}`))
   })
 
+  it('the recent view reaches into older segments when the newest holds mostly reactions', async () => {
+    const me = await identity('alice')
+    const log = await new MessageLog({ source: new Replica(), identity: me, conversationId: 'c', segmentSize: 10 }).open()
+    for (let i = 0; i < 12; i++) await log.send(`m${i}`)
+    await log.settled()
+    const last = (await log.view({ last: 1 })).messages[0]!
+    // Fill the newest segments with reactions only: the last five messages are now segments back.
+    for (let i = 0; i < 15; i++) await log.react(last.id, '👍')
+    await log.settled()
+    const recent = await log.view({ last: 5 })
+    expect(recent.messages.map((m) => m.text)).toEqual(['m7', 'm8', 'm9', 'm10', 'm11'])
+  })
+
   it('edits, reactions, deletions refer to messages; only the author edits or deletes; duplicates count once', async () => {
     const [a, b] = await Promise.all([identity('alice'), identity('bob')])
     const ra = new Replica()
