@@ -640,7 +640,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     }
     const degrees = new Map<string, number>()
     for (const topic of this.rooms.keys()) degrees.set(topic, this.degree(topic))
-    const open = [...this.entries.values()].filter((e) => e.connection !== null).map((e) => ({
+    // A newcomer we let in as its rendezvous point keeps that link until it found other neighbours.
+    const open = [...this.entries.values()].filter((e) => e.connection !== null && this.hybrid?.isBootstrapping(e.remote) !== true).map((e) => ({
       peer: e.remote,
       quality: (e.connection as Connection).quality,
       rooms: [...this.rooms.keys()].filter((t) => this.serves(e.remote, t))

@@ -39,7 +39,7 @@ describe('relayed-signal capsules', () => {
       { kind: 'ack', seq: 9 },
       { kind: 'roster', topic: 'room', entries: [[a.peerId, 1200]] }
     ] as const) expect(decodeRelayMessage(encodeRelayMessage(m))).toEqual(m)
-    const body = { topic: 't', session: 's', signals: [{ index: 0, signal: { type: 'offer', sdp: 'v=0' } as const }], acks: [3, 4] }
+    const body = { topic: 't', session: 's', signals: [{ index: 0, signal: { type: 'offer', sdp: 'v=0' } as const }], acks: [3, 4], reach: [a.peerId] }
     expect(decodeCapsuleBody(encodeCapsuleBody(body))).toEqual(body)
     expect(() => decodeRelayMessage(new Uint8Array([9]))).toThrow()
   })
