@@ -49,7 +49,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'sim', include: ['test/sim/**/*.test.ts'], sequence: { groupOrder: 1 } }
+        test: {
+          name: 'sim',
+          include: ['test/sim/**/*.test.ts'],
+          // Simulator runs are deterministic: a timeout only guards against a hang. Their wall
+          // time is mostly real crypto, which a busy machine slows several-fold.
+          testTimeout: 240_000,
+          sequence: { groupOrder: 1 }
+        }
       },
       {
         extends: true,

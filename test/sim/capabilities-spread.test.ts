@@ -54,5 +54,5 @@ describe('capability records over gossip', () => {
     for (const p of peers) { p.advertiser.stop(); p.manager.stop(); p.gossip.stop() }
     for (const node of nodes) for (const c of [...node.neighbours.all()]) c.close()
     await net.sim.advance(1_000)
-  }, 120_000)
+  })
 })

@@ -31,7 +31,7 @@ describe('core mesh on the simulator', () => {
     expect(Math.max(...d)).toBeLessThanOrEqual(high)
     expect(components(mesh.peers)).toBe(1)
     expect(mesh.peers.every((p) => p.connections.every((c) => c.kind === 'ymesh'))).toBe(true)
-  }, 120_000)
+  })
 
   it('survives 20 of 60 peers crashing: the rest reconnect to at least low, in one component', async () => {
     mesh = await createMesh(testSeed(), { ...poolOnly, network: { deadPathTimeoutMs: 60_000 } })
@@ -53,7 +53,7 @@ describe('core mesh on the simulator', () => {
     expect(components(survivors)).toBe(1)
     const timeouts = survivors.reduce((n, p) => n + p.metrics.connectionsClosed.get({ reason: 'timeout' }), 0)
     expect(timeouts).toBeGreaterThan(0)
-  }, 120_000)
+  })
 
   it('a restarted peer (same identity) rejoins the mesh', async () => {
     mesh = await createMesh(testSeed(), { ...poolOnly, network: { deadPathTimeoutMs: 60_000 } })
@@ -65,7 +65,7 @@ describe('core mesh on the simulator', () => {
     await again.joinRoom('room')
     await mesh.net.sim.runUntil(() => again.connections.length >= 4, { maxEvents: 5_000_000 })
     expect(again.connections.every((c) => c.kind === 'ymesh')).toBe(true)
-  }, 60_000)
+  })
 
   it('forms the mesh and delivers chunked messages in order under 5% loss', async () => {
     mesh = await createMesh(testSeed(), { ...poolOnly, network: { link: { latencyMs: 20, jitterMs: 5, loss: 0.05 } } })
@@ -93,5 +93,5 @@ describe('core mesh on the simulator', () => {
     }
     await mesh.net.sim.runUntil(() => received.size === expected && [...received.values()].every((v) => v.length === 5), { maxEvents: 20_000_000 })
     expect([...received.values()].every((v) => v.join() === '0,1,2,3,4')).toBe(true)
-  }, 120_000)
+  })
 })

@@ -63,4 +63,4 @@ it('replays the identical trace from the same seed, and a different one from ano
   expect(text(second)).toBe(text(first))
   const other = await scenario(seed + 1)
   expect(text(other)).not.toBe(text(first))
-}, 60_000)
+})

@@ -74,7 +74,7 @@ describe('gossip delivery on the simulator', () => {
       expect(duplicates).toBeGreaterThan(0) // copies did arrive more than once; the handler saw each once
       await cleanup?.(); cleanup = null
     }
-  }, 60_000)
+  })
 
   it('lazy repair delivers every message to every live subscriber despite 5% loss, a healed partition and crashed peers', async () => {
     const seed = testSeed()
@@ -97,7 +97,7 @@ describe('gossip delivery on the simulator', () => {
     for (const p of peers) for (const times of p.seen.values()) expect(times).toBe(1)
     const pulled = peers.reduce((s, p) => s + p.gossip.gossipMetrics.sent.get({ kind: 'pulled' }), 0)
     expect(pulled).toBeGreaterThan(0)
-  }, 60_000)
+  })
 
   it('without lazy repair (plain flooding) the same faults lose messages: the negative control', async () => {
     const seed = testSeed()
@@ -110,5 +110,5 @@ describe('gossip delivery on the simulator', () => {
     net.heal(partition)
     await net.sim.advance(30_000)
     expect(missingCount(peers, during, () => true)).toBeGreaterThan(0)
-  }, 60_000)
+  })
 })

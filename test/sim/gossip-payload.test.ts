@@ -89,7 +89,7 @@ describe('gossip on the simulator: per-source trees and self-signed payloads', (
     await net.sim.advance(1_000)
     expect(copies(peers)).toBe(30 * 29)
     for (const p of peers) expect(p.got.size).toBe(29)
-  }, 60_000)
+  })
 
   it("a writer's later messages cost about N − 1 copies on a random graph: its tree has been pruned to a tree", async () => {
     const n = 60
@@ -104,7 +104,7 @@ describe('gossip on the simulator: per-source trees and self-signed payloads', (
     // Link jitter can reorder a few copies and prune a little more, but never lose one.
     expect((copies(peers) - afterFirst) / 10).toBeLessThanOrEqual(1.1 * (n - 1))
     for (const p of peers.filter((q) => q !== writer)) expect(p.got.size).toBe(11)
-  }, 60_000)
+  })
 
   it("on a 'payload' topic an attacker's forged updates stop at its neighbours, and genuine ones reach everyone", async () => {
     const n = 40
@@ -138,5 +138,5 @@ describe('gossip on the simulator: per-source trees and self-signed payloads', (
       else expect(rejected).toBe(0)
       expect(p.gossip.penalty(attacker.node.identity.peerId)).toBe(neighbours.has(p.node.identity.peerId) ? 25 : 0)
     }
-  }, 60_000)
+  })
 })

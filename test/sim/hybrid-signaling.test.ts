@@ -33,7 +33,7 @@ describe('hybrid signaling on the simulator', () => {
     expect(sum(peers, (p) => p.hybrid?.relay.relayedForOthers ?? 0)).toBeGreaterThan(0)
     // Newcomers learned members through the mesh, not only from the server's few rendezvous points.
     expect(sum(peers, (p) => p.hybrid?.stats.learned ?? 0)).toBeGreaterThan(0)
-  }, 60_000)
+  })
 
   it('most members leave the server topic; the rendezvous points stay, and are replaced when they leave', async () => {
     mesh = await createMesh(testSeed())
@@ -51,7 +51,7 @@ describe('hybrid signaling on the simulator', () => {
     expect(subscribed(rest).length).toBeGreaterThanOrEqual(1)
     const [late] = await join(mesh, 1, 0, {}, 100)
     await mesh.net.sim.runUntil(() => (late?.connections.length ?? 0) >= 2, { maxEvents: 5_000_000 })
-  }, 60_000)
+  })
 
   it('20% of relays crash mid-join: every join still succeeds (multi-path or fallback)', async () => {
     mesh = await createMesh(testSeed())
@@ -63,7 +63,7 @@ describe('hybrid signaling on the simulator', () => {
     const late = await joining
     await mesh.net.sim.runUntil(() => late.every((p) => p.connections.length >= 2), { maxEvents: 10_000_000 })
     expect(late.every((p) => p.connections.length >= 2)).toBe(true)
-  }, 60_000)
+  })
 
   it('relays unavailable (every peer declines and forwards nothing): joins fall back to the server and all succeed', async () => {
     mesh = await createMesh(testSeed())
@@ -73,7 +73,7 @@ describe('hybrid signaling on the simulator', () => {
     expect(sum(peers, (p) => p.hybrid?.relay.relayedForOthers ?? 0)).toBe(0)
     // Peers that relay nothing never leave the server topic: they would be unreachable.
     expect(peers.every((p) => p.hybrid?.parkedTopics().length === 0)).toBe(true)
-  }, 60_000)
+  })
 
   it('hybridSignaling: false is the server-only addressed path: no relaying, every member stays subscribed', async () => {
     const cost = async (hybrid: boolean): Promise<{ held: number, messages: number }> => {
@@ -89,5 +89,5 @@ describe('hybrid signaling on the simulator', () => {
     expect(serverOnly.held).toBe(10)
     // Hybrid costs the server less (hybrid-load.test.ts holds the ≥ 70 % target at 40 peers).
     expect((await cost(true)).messages).toBeLessThan(serverOnly.messages)
-  }, 60_000)
+  })
 })

@@ -109,5 +109,5 @@ describe('routing under churn', () => {
       }
     }
     void settled
-  }, 120_000)
+  })
 })
