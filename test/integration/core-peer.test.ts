@@ -73,6 +73,9 @@ const tamperingProxy = async (upstream: string): Promise<{ url: string, edits: (
   return { url: `ws://127.0.0.1:${port}`, edits: () => edits }
 }
 
+// A tag this test owns: 10 (envelope) belongs to the peer's routing and gossip.
+const TEST_TAG = Tag.FileChunk
+
 describe('createPeer over real WebRTC', () => {
   it('two peers connect through the signaling server, authenticate, and exchange frames', async () => {
     const s = await server()
@@ -81,16 +84,16 @@ describe('createPeer over real WebRTC', () => {
     await a.joinRoom('integration-room')
     await b.joinRoom('integration-room')
     const got: string[] = []
-    a.handle(Tag.Envelope, (frame, c) => { got.push(`from-${c.remotePeer === b.peerId ? 'b' : '?'}:${frame.payload.length}`) })
-    b.handle(Tag.Envelope, (frame, c) => {
+    a.handle(TEST_TAG, (frame, c) => { got.push(`from-${c.remotePeer === b.peerId ? 'b' : '?'}:${frame.payload.length}`) })
+    b.handle(TEST_TAG, (frame, c) => {
       got.push(`from-${c.remotePeer === a.peerId ? 'a' : '?'}:${frame.payload.length}`)
-      c.send(Tag.Envelope, new Uint8Array(5))
+      c.send(TEST_TAG, new Uint8Array(5))
     })
     await waitFor(() => a.connections.length === 1 && b.connections.length === 1, 'one connection each')
     const [ab] = a.connections
     expect(ab?.kind).toBe('ymesh')
     expect(ab?.remotePeer).toBe(b.peerId)
-    ab?.send(Tag.Envelope, new Uint8Array(100_000))
+    ab?.send(TEST_TAG, new Uint8Array(100_000))
     await waitFor(() => got.length === 2, 'both frames')
     expect(got).toEqual(['from-a:100000', 'from-b:5'])
     expect(a.metrics.handshakes.get({ kind: 'ymesh' })).toBe(1)
