@@ -102,7 +102,9 @@ describe('WebRtcLink limits and backpressure (real wrtc on loopback)', () => {
     pair = await openPair()
     const { a, b } = pair
     const size = 16 * 1024
-    const burst = Array.from({ length: 1400 }, (_, i) => new Uint8Array(size).fill(i & 0xff)) // ~22 MiB
+    // ~62 MiB in one synchronous burst: on an idle machine wrtc's network thread drains several
+    // MiB while the loop runs, so the burst must be far above the 16 MiB queue to reach it.
+    const burst = Array.from({ length: 4000 }, (_, i) => new Uint8Array(size).fill(i & 0xff))
     let accepted = 0
     let peak = 0
     let refused: Error | null = null
