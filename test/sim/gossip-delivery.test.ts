@@ -13,12 +13,35 @@ interface Peer { readonly node: MeshNode, readonly gossip: Gossip, readonly seen
 let cleanup: (() => Promise<void>) | null = null
 afterEach(async () => { await cleanup?.(); cleanup = null })
 
-async function room (seed: number, tuning: GossipTuning, unreliable: boolean): Promise<{ net: SimNetwork, peers: Peer[] }> {
+/**
+ * Two peers whose crash leaves the rest of the graph connected (no protocol can reach a peer
+ * whose only neighbours crashed), taken in order from a seeded shuffle.
+ */
+function crashableSurvivorsConnected (edges: readonly (readonly [number, number])[], n: number, seed: number): [number, number] {
+  const connectedWithout = (gone: ReadonlySet<number>): boolean => {
+    const adjacency = Array.from({ length: n }, () => [] as number[])
+    for (const [a, b] of edges) if (!gone.has(a) && !gone.has(b)) { adjacency[a]!.push(b); adjacency[b]!.push(a) }
+    const start = [...Array(n).keys()].find((i) => !gone.has(i))!
+    const reached = new Set([start])
+    const stack = [start]
+    while (stack.length > 0) for (const next of adjacency[stack.pop()!]!) if (!reached.has(next)) { reached.add(next); stack.push(next) }
+    return reached.size === n - gone.size
+  }
+  const order = [...Array(n).keys()].sort((a, b) => ((a * 2654435761 + seed) >>> 0) % 997 - ((b * 2654435761 + seed) >>> 0) % 997 || a - b)
+  for (const a of order) {
+    for (const b of order) {
+      if (b !== a && connectedWithout(new Set([a, b]))) return [a, b]
+    }
+  }
+  throw new Error('no pair of peers can crash without cutting the graph')
+}
+
+async function room (seed: number, tuning: GossipTuning, unreliable: boolean): Promise<{ net: SimNetwork, peers: Peer[], edges: readonly (readonly [number, number])[] }> {
   const link = unreliable
     ? { latencyMs: 20, jitterMs: 5, loss: 0.05, mode: 'unreliable' as const }
     : { latencyMs: 20, jitterMs: 5 }
   // Pings over a lossy path must not end connections: only crashes should.
-  const { net, nodes } = await buildMesh(seed, N, (rng) => randomGraph(rng, N, 8, 4), {}, { deadPeerTimeoutMs: 60_000 })
+  const { net, nodes, edges } = await buildMesh(seed, N, (rng) => randomGraph(rng, N, 8, 4), {}, { deadPeerTimeoutMs: 60_000 })
   net.setDefaultLink(link)
   const peers = nodes.map((node) => {
     const gossip = new Gossip({
@@ -39,7 +62,7 @@ async function room (seed: number, tuning: GossipTuning, unreliable: boolean): P
     await net.sim.advance(5_000)
   }
   await net.sim.advance(200)
-  return { net, peers }
+  return { net, peers, edges }
 }
 
 /** Publishes `count` messages from random live peers, `gapMs` apart; returns their ids and authors. */
@@ -78,8 +101,9 @@ describe('gossip delivery on the simulator', () => {
 
   it('lazy repair delivers every message to every live subscriber despite 5% loss, a healed partition and crashed peers', async () => {
     const seed = testSeed()
-    const { net, peers } = await room(seed, { trustLinkDelivery: false }, true)
-    const crashed = new Set([peers[3]!, peers[17]!])
+    const { net, peers, edges } = await room(seed, { trustLinkDelivery: false }, true)
+    const [x, y] = crashableSurvivorsConnected(edges, N, seed)
+    const crashed = new Set([peers[x]!, peers[y]!])
     const live = (p: Peer): boolean => !crashed.has(p)
     const before = await publishSome(net, peers, 10, 100, live)
     for (const p of crashed) net.crash(p.node.identity.peerId)
