@@ -73,6 +73,7 @@ test('a late joiner gets the history', async () => {
 })
 
 test('an offline member gets what was sent meanwhile, with the right statuses', async () => {
+  test.setTimeout(120_000)
   const testInfo = test.info()
   await bobContext.close()
   // Closing the browser profile cuts its WebRTC connections (setOffline would not).
@@ -83,7 +84,9 @@ test('an offline member gets what was sent meanwhile, with the right statuses', 
   await expect(mine).toHaveText('stored')
   bob = await openBob()
   await bob.goto(`${servers.webUrl}/?room=${ROOM}`)
-  await expect(messages(bob).getByText('while you were away')).toBeVisible()
+  // A returning peer finds the room through the server's rendezvous members; when its first
+  // announce goes unanswered it re-announces with backoff (3 s, 6 s, 12 s, ...), so allow longer.
+  await expect(messages(bob).getByText('while you were away')).toBeVisible({ timeout: 60_000 })
   await expect(bob.getByRole('textbox', { name: 'Display name' })).toHaveValue('Bob')
   await expect(mine).toHaveText('read')
   await alice.screenshot({ path: testInfo.outputPath('after-offline.png') })
