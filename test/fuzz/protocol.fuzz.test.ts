@@ -7,7 +7,6 @@
  *
  *   FUZZ_COUNT=1000000 SEED=1234 npx vitest run --project fuzz protocol
  */
-import * as encoding from 'lib0/encoding'
 import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
 import {
@@ -17,6 +16,7 @@ import {
   MAX_ROUTE_HOPS, MAX_TTL, MESSAGE_ID_SIZE, Reassembler, ROUTE_METRIC_INFINITY, Tag, TAGS, toPeerId, withSignature
 } from '@ymesh/protocol'
 import type { RouteAdvertItem, RouteRef } from '@ymesh/protocol'
+import { int, mutateBytes as mutate, type Gen } from './fuzz-kit.js'
 
 const COUNT = Number(process.env.FUZZ_COUNT ?? '') || 50_000
 const SEED = Number(process.env.SEED ?? '') || Math.floor(Math.random() * 2 ** 31)
@@ -25,8 +25,6 @@ const replay = `replay with SEED=${SEED} FUZZ_COUNT=${COUNT}`
 const TIMEOUT = Math.max(120_000, COUNT * 0.5)
 const ALLOWED = new Set(['InvalidMessageError', 'MessageTooLargeError', 'UnsupportedVersionError'])
 
-type Gen = prng.PRNG
-const int = (gen: Gen, min: number, max: number): number => prng.int32(gen, min, max)
 
 // ---- a corpus of valid inputs -------------------------------------------------------------
 
@@ -71,59 +69,8 @@ const makeCorpus = (gen: Gen): Uint8Array[] => {
   return corpus
 }
 
-// ---- mutations ---------------------------------------------------------------------------
-
-const varUintBytes = (value: number): Uint8Array => encoding.encode((e) => encoding.writeVarUint(e, value))
-
-const mutate = (gen: Gen, corpus: Uint8Array[]): Uint8Array => {
-  if (int(gen, 0, 9) === 0) {
-    // pure noise, occasionally around and over the frame size
-    const length = int(gen, 0, 99) === 0 ? int(gen, 16_000, 17_000) : int(gen, 0, 64)
-    return prng.uint8Array(gen, length)
-  }
-  let bytes: Uint8Array = Uint8Array.from(prng.oneOf(gen, corpus))
-  const rounds = int(gen, 1, 3)
-  for (let r = 0; r < rounds; r++) {
-    const at = int(gen, 0, bytes.length)
-    switch (int(gen, 0, 6)) {
-      case 0: // bit flips
-        for (let i = int(gen, 1, 4); i > 0 && bytes.length > 0; i--) {
-          const p = int(gen, 0, bytes.length - 1)
-          bytes[p] = (bytes[p] as number) ^ (1 << int(gen, 0, 7))
-        }
-        break
-      case 1: // insertion
-        bytes = concat(bytes.subarray(0, at), prng.uint8Array(gen, int(gen, 1, 8)), bytes.subarray(at))
-        break
-      case 2: // deletion
-        bytes = concat(bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + int(gen, 1, 8))))
-        break
-      case 3: // truncation
-        bytes = bytes.subarray(0, at)
-        break
-      case 4: { // length-field inflation: overwrite a byte with a large varUint
-        const big = varUintBytes(prng.oneOf(gen, [128, 16_384, 65_536, 2 ** 24, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, int(gen, 0, 2 ** 30)]))
-        bytes = concat(bytes.subarray(0, at), big, bytes.subarray(Math.min(bytes.length, at + 1)))
-        break
-      }
-      case 5: // boundary bytes
-        if (bytes.length > 0) bytes[Math.min(at, bytes.length - 1)] = prng.oneOf(gen, [0x00, 0x7f, 0x80, 0xff])
-        break
-      default: { // splice with another valid input
-        const other = prng.oneOf(gen, corpus)
-        bytes = concat(bytes.subarray(0, at), other.subarray(int(gen, 0, other.length)))
-      }
-    }
-  }
-  return bytes
-}
-
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) { out.set(part, offset); offset += part.length }
-  return out
-}
+// Mutations (bit flips, insertions, deletions, truncation, length inflation, boundary
+// bytes, splices) are the shared ones of fuzz-kit.ts, used by every package's fuzz test.
 
 // ---- checks ------------------------------------------------------------------------------
 
