@@ -94,7 +94,7 @@ export const TAGS: readonly TagInfo[] = Object.freeze([
   info(Tag.GossipIWant, 'gossip-iwant', 'active', 'link'),
   info(Tag.Capability, 'capability', 'active', 'routed'),
   info(Tag.RouteAdvert, 'route-advert', 'active', 'link'),
-  info(Tag.RelayedSignal, 'relayed-signal', 'reserved', 'routed'),
+  info(Tag.RelayedSignal, 'relayed-signal', 'active', 'routed'),
   info(Tag.FileChunk, 'file-chunk', 'reserved', 'routed'),
   info(Tag.RouteAck, 'route-ack', 'active', 'routed')
 ])
