@@ -21,8 +21,8 @@ export {
 } from '@ymesh/crypto'
 export type { Identity, ExportedIdentity, EncryptedIdentity } from '@ymesh/crypto'
 // @ymesh/sync
-export { AuthenticatedDoc, RoomPolicy, MemoryStorage, DocStore, storeKeyFromIdentity } from '@ymesh/sync'
-export type { SyncStorage, Authorship, DropReason, SyncStats } from '@ymesh/sync'
+export { AuthenticatedDoc, RoomPolicy, MemoryStorage, IndexedDbStorage, DocStore, storeKeyFromIdentity } from '@ymesh/sync'
+export type { SyncStorage, IndexedDbStorageOptions, Authorship, DropReason, SyncStats } from '@ymesh/sync'
 // @ymesh/data
 export {
   DistributedRoomRegistry, Room, MessageLog, ContactCache, openRoomLog, openDirectLog, inviteLink, parseInviteLink, contactInvite, parseContactInvite,

@@ -4,8 +4,7 @@
  * Tests build a MeshNode on the simulator instead (test/helpers/sim-node.ts).
  */
 import type { Identity } from '@ymesh/crypto'
-import { DocRouter, createPeer, type MeshPeer, type MeshProviderOptions, type SyncStorage } from 'ymesh'
-import { IndexedDbStorage } from './idb-storage'
+import { DocRouter, IndexedDbStorage, createPeer, type MeshPeer, type MeshProviderOptions, type SyncStorage } from 'ymesh'
 
 export interface MeshNode {
   readonly identity: Identity
@@ -39,7 +38,7 @@ export const createBrowserNode = (o: BrowserNodeOptions): MeshNode => {
     identity: o.identity,
     peer,
     router: new DocRouter(peer),
-    storage: (room) => o.persist === false || typeof indexedDB === 'undefined' ? null : new IndexedDbStorage(`ymesh-demo:${o.identity.peerId}:${room}`),
+    storage: (room) => o.persist === false || typeof indexedDB === 'undefined' ? null : new IndexedDbStorage({ namespace: `ymesh-demo:${o.identity.peerId}:${room}` }),
     stop: () => { peer.stop() }
   }
 }
