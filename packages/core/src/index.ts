@@ -62,6 +62,7 @@ export type {
   SignalingEvents,
   SignalingAnnounce,
   SignalingSignal,
+  SignalPath,
   SignalingStatus,
   JoinOptions,
   SendSignalOptions

@@ -27,7 +27,7 @@ import { consoleLogger, type Logger } from './logger.js'
 import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.js'
 import { HybridSignaling, type HybridSignalingOptions } from './signaling/hybrid.js'
 import { ServerSignaling } from './signaling/server-signaling.js'
-import type { SignalingAnnounce, SignalingSignal, SignalingSource, SignalingStatus } from './signaling/types.js'
+import type { SignalingAnnounce, SignalingSignal, SignalingSource, SignalingStatus, SignalPath } from './signaling/types.js'
 import { createSystemRng } from './system-rng.js'
 import { createSystemClock } from './transport/system-clock.js'
 import { WebRtcTransport, type WebRtcTransportOptions } from './transport/webrtc-transport.js'
@@ -110,6 +110,8 @@ interface Entry {
   readonly token: number | undefined
   handshake: PendingHandshake | null
   connection: Connection | null
+  /** The paths the remote's signals of this attempt came by. */
+  readonly paths: Set<SignalPath>
 }
 
 export interface Peer {
@@ -154,6 +156,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   private readonly rooms = new Map<string, Room>() // by topic
   private readonly entries = new Map<PeerId, Entry>()
   private readonly membership = new Map<PeerId, Set<string>>()
+  /** Newcomers whose broadcast announce we answered, and when (see PoolOptions.welcomeMs). */
+  private readonly welcomed = new Map<PeerId, number>()
   private tick: Timer | null = null
   private isRunning = false
   private readonly onAnnounce = (e: SignalingAnnounce): void => { this.guard(() => { this.announced(e) }) }
@@ -353,6 +357,16 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     return out
   }
 
+  /**
+   * How the connection to `remote` was signaled: every signal of the remote came through the
+   * mesh (relayed, hybrid signaling), through the server, or some each way ('mixed', e.g. a relay
+   * path timed out and the fallback went to the server). Undefined when not connected.
+   */
+  signalPathOf (remote: PeerId): 'mesh' | 'server' | 'mixed' | undefined {
+    const entry = this.entries.get(remote)
+    return entry?.connection === null || entry === undefined ? undefined : pathOf(entry.paths)
+  }
+
   /** Open connections that serve `room` (its name). */
   connectionsIn (room: string): Connection[] {
     const topic = this.topicOf(room)
@@ -413,6 +427,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.signaling.off('signal', this.onSignal)
     this.signaling.off('status', this.onStatus)
     for (const entry of [...this.entries.values()]) this.drop(entry, 'stopped')
+    this.welcomed.clear()
     this.stopServices()
     this.signaling.stop()
     if (this.ownTransport) {
@@ -509,7 +524,23 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.member(e.from, e.topic)
     this.candidate(room, e.from, e.ymesh, true)
     // A newcomer learns about existing ymesh peers from their replies (addressed, so cheap).
-    if (e.to === undefined && e.ymesh) this.signaling.announce(e.topic, e.from)
+    // (Hybrid signaling passes a broadcast announce on only when this peer is to answer it.)
+    if (e.to === undefined && e.ymesh) {
+      this.welcome(e.from)
+      this.signaling.announce(e.topic, e.from)
+    }
+  }
+
+  private welcome (remote: PeerId): void {
+    this.welcomed.delete(remote)
+    this.welcomed.set(remote, this.clock.now())
+    if (this.welcomed.size > 256) this.welcomed.delete(this.welcomed.keys().next().value as PeerId)
+  }
+
+  /** A newcomer we answered recently: we may be its only way in, so we accept its link when at `high` and keep it. */
+  private isWelcomed (remote: PeerId): boolean {
+    const at = this.welcomed.get(remote)
+    return at !== undefined && this.clock.now() - at < this.pool.welcomeMs
   }
 
   private signalled (e: SignalingSignal): void {
@@ -523,6 +554,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       if (entry === undefined || entry.connection !== null) return
       if (entry.ymesh && e.ymesh && entry.session !== e.session) return // a stale attempt's signal
       if (signal.type === 'answer' && !entry.initiator) return
+      entry.paths.add(e.via ?? 'server')
       entry.link.signal(signal)
       return
     }
@@ -541,12 +573,12 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       }
     }
     const degrees = [...this.rooms.keys()].filter((t) => t === e.topic || (e.ymesh && this.membership.get(e.from)?.has(t) === true)).map((t) => this.degree(t))
-    const bootstrap = this.hybrid?.isBootstrapping(e.from) === true && this.entries.size < this.pool.maxConnections
-    if (!bootstrap && !acceptIncoming(this.pool, e.from, degrees, this.entries.size)) {
+    if (!acceptIncoming(this.pool, e.from, degrees, this.entries.size, e.ymesh && this.isWelcomed(e.from))) {
       this.metrics.drops.inc({ reason: 'incoming-refused' })
       return
     }
     const created = this.open(e.from, e.topic, false, e.ymesh, e.session, undefined)
+    created?.paths.add(e.via ?? 'server')
     created?.link.signal(signal)
   }
 
@@ -563,7 +595,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       this.logger.warn('could not create a link', { remote, error })
       return null
     }
-    const entry: Entry = { remote, topic, link, initiator, ymesh, session, token, handshake: null, connection: null }
+    const entry: Entry = { remote, topic, link, initiator, ymesh, session, token, handshake: null, connection: null, paths: new Set() }
     this.entries.set(remote, entry)
     const handshake = startHandshake({
       identity: this.options.identity,
@@ -591,6 +623,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     }
     entry.handshake = null
     entry.connection = connection
+    this.metrics.connectionsOpened.inc({ path: pathOf(entry.paths) })
     const candidate = this.rooms.get(entry.topic)?.candidates.get(entry.remote)
     if (candidate !== undefined) { candidate.failures = 0; candidate.notBefore = 0 }
     connection.on('close', ({ reason }) => {
@@ -640,8 +673,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     }
     const degrees = new Map<string, number>()
     for (const topic of this.rooms.keys()) degrees.set(topic, this.degree(topic))
-    // A newcomer we let in as its rendezvous point keeps that link until it found other neighbours.
-    const open = [...this.entries.values()].filter((e) => e.connection !== null && this.hybrid?.isBootstrapping(e.remote) !== true).map((e) => ({
+    // A newcomer we let in keeps that link until it found other neighbours.
+    const open = [...this.entries.values()].filter((e) => e.connection !== null && !this.isWelcomed(e.remote)).map((e) => ({
       peer: e.remote,
       quality: (e.connection as Connection).quality,
       rooms: [...this.rooms.keys()].filter((t) => this.serves(e.remote, t))
@@ -672,6 +705,9 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
 const isSignalingSource = (s: SignalingSource | readonly string[]): s is SignalingSource =>
   !Array.isArray(s) && typeof (s as SignalingSource).sendSignal === 'function'
+
+const pathOf = (paths: ReadonlySet<SignalPath>): 'mesh' | 'server' | 'mixed' =>
+  paths.size > 1 ? 'mixed' : paths.has('mesh') ? 'mesh' : 'server'
 
 const randomSession = (rng: Rng): string => {
   let out = ''

@@ -35,6 +35,12 @@ export interface PoolOptions {
   readonly maxFailures?: number
   /** How often the pool reviews every room. Default 1 000 ms. */
   readonly maintenanceIntervalMs?: number
+  /**
+   * A newcomer whose announce this peer answered is accepted over `high` (up to maxConnections)
+   * for this long, and its link is not pruned meanwhile: members at their limit must still make
+   * room for a peer below `low`. Default 12 000 ms.
+   */
+  readonly welcomeMs?: number
 }
 
 export interface ResolvedPoolOptions {
@@ -47,6 +53,7 @@ export interface ResolvedPoolOptions {
   readonly backoffMaxMs: number
   readonly maxFailures: number
   readonly maintenanceIntervalMs: number
+  readonly welcomeMs: number
 }
 
 export const resolvePoolOptions = (options: PoolOptions = {}): ResolvedPoolOptions => {
@@ -63,13 +70,14 @@ export const resolvePoolOptions = (options: PoolOptions = {}): ResolvedPoolOptio
     backoffMinMs: options.backoffMinMs ?? 1_000,
     backoffMaxMs: options.backoffMaxMs ?? 60_000,
     maxFailures: options.maxFailures ?? 4,
-    maintenanceIntervalMs: options.maintenanceIntervalMs ?? 1_000
+    maintenanceIntervalMs: options.maintenanceIntervalMs ?? 1_000,
+    welcomeMs: options.welcomeMs ?? 12_000
   }
   const positive = (n: number): boolean => Number.isFinite(n) && n > 0
   if (!(Number.isInteger(redundancy) && redundancy >= 1)) throw new InvalidOptionsError(`pool.redundancy must be an integer ≥ 1, not ${redundancy}`)
   if (!(high >= target)) throw new InvalidOptionsError(`pool.degree must satisfy low ≤ target ≤ high (with low ≥ redundancy); got ${low}/${target}/${high}`)
   if (!(resolved.maxConnections >= high)) throw new InvalidOptionsError(`pool.maxConnections (${resolved.maxConnections}) must be at least degree.high (${high})`)
-  for (const key of ['connectTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'maintenanceIntervalMs', 'maxFailures'] as const) {
+  for (const key of ['connectTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'maintenanceIntervalMs', 'maxFailures', 'welcomeMs'] as const) {
     if (!positive(resolved[key])) throw new InvalidOptionsError(`pool.${key} must be a positive number, not ${resolved[key]}`)
   }
   return resolved
@@ -119,11 +127,17 @@ export const planDials = (options: ResolvedPoolOptions, input: DialPlanInput, rn
   return plan.concat(others.slice(0, Math.min(room, capacity - plan.length)))
 }
 
-/** Whether to accept a connection offered by `peer`, given the degrees of the rooms it shares with us. */
-export const acceptIncoming = (options: ResolvedPoolOptions, peer: PeerId, sharedRoomDegrees: readonly number[], total: number): boolean => {
+/**
+ * Whether to accept a connection offered by `peer`, given the degrees of the rooms it shares
+ * with us. `welcomed`: `peer` is a newcomer whose announce we answered within welcomeMs. It is
+ * accepted even when every shared room is at `high`: a room whose members all sit at their
+ * limit would otherwise leave a late joiner below `low` for good, since nothing else makes
+ * room for it (the surplus link is pruned later, once the newcomer has other neighbours).
+ */
+export const acceptIncoming = (options: ResolvedPoolOptions, peer: PeerId, sharedRoomDegrees: readonly number[], total: number, welcomed = false): boolean => {
   if (options.anchors.has(peer)) return true
   if (total >= options.maxConnections) return false
-  return sharedRoomDegrees.some((d) => d < options.degree.high)
+  return welcomed || sharedRoomDegrees.some((d) => d < options.degree.high)
 }
 
 export interface PruneCandidate {

@@ -12,6 +12,8 @@ export interface CoreMetrics {
   readonly drops: Counter
   readonly handlerErrors: Counter
   readonly connectionsClosed: Counter
+  /** Connections opened, by the path the remote's signals came by: mesh, server or mixed. */
+  readonly connectionsOpened: Counter
   readonly signalingDrops: Counter
   readonly glare: Counter
   readonly rtt: Summary
@@ -27,6 +29,7 @@ export const createCoreMetrics = (registry = new MetricsRegistry()): CoreMetrics
   bytesOut: registry.counter('ymesh_bytes_out_total', 'Bytes sent by tag'),
   drops: registry.counter('ymesh_drops_total', 'Inbound or outbound messages dropped, by reason'),
   handlerErrors: registry.counter('ymesh_handler_errors_total', 'Frame handlers that threw, by tag'),
+  connectionsOpened: registry.counter('ymesh_connections_opened_total', 'Connections opened, by the path the remote\'s signals came by (mesh, server, mixed)'),
   connectionsClosed: registry.counter('ymesh_connections_closed_total', 'Connections closed, by reason'),
   signalingDrops: registry.counter('ymesh_signaling_drops_total', 'Signaling messages dropped, by reason'),
   glare: registry.counter('ymesh_glare_total', 'Simultaneous offers between two peers, resolved to one connection, by which side won'),

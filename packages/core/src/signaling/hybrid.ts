@@ -140,8 +140,6 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private readonly announcesSeen = new Map<string, number>()
   /** Per author: the neighbours its last capsule named as reaching it (sealed and signed by it). */
   private readonly reachOf = new Map<PeerId, PeerId[]>()
-  /** Newcomers whose announce we answered, and when: we are their way in, so we accept their link even when full. */
-  private readonly answeredAt = new Map<PeerId, number>()
   /** `author|seq` of recent capsules that carried signals (so their duplicates are acked again). */
   private readonly withSignals = new Set<string>()
 
@@ -223,7 +221,6 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.replyVia.clear()
     this.introducer.clear()
     this.reachOf.clear()
-    this.answeredAt.clear()
     this.withSignals.clear()
     this.announcesSeen.clear()
     this.batches.clear()
@@ -253,16 +250,6 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   announce (topic: string, to?: PeerId): void {
     this.toServer(() => { this.inner.announce(topic, to) })
-  }
-
-  /**
-   * Whether `peer` is a newcomer we answered recently. A rendezvous point is often at its degree
-   * limit, and it is the newcomer's only way in: the peer accepts that one link anyway (and its
-   * pool prunes later, once the newcomer has other neighbours).
-   */
-  isBootstrapping (peer: PeerId): boolean {
-    const at = this.answeredAt.get(peer)
-    return at !== undefined && this.init.clock.now() - at < 4 * this.o.reannounceMs
   }
 
   /** Rooms where this peer is parked (unsubscribed at the server). */
@@ -467,11 +454,12 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (room === undefined) return
     room.view.saw(from, this.init.clock.now())
     for (const s of body.signals) {
-      this.order.push(`${from}|${body.session}`, s.index, { topic: body.topic, from, to: this.localPeer, ymesh: true, session: body.session, index: s.index, signal: s.signal })
+      this.order.push(`${from}|${body.session}`, s.index, { topic: body.topic, from, to: this.localPeer, ymesh: true, session: body.session, index: s.index, signal: s.signal, via: 'mesh' })
     }
   }
 
-  private readonly onSignal = (e: SignalingSignal): void => {
+  private readonly onSignal = (signal: SignalingSignal): void => {
+    const e: SignalingSignal = { ...signal, via: 'server' }
     this.rooms.get(e.topic)?.view.saw(e.from, this.init.clock.now())
     if (e.ymesh && e.session !== undefined && e.index !== undefined) this.order.push(`${e.from}|${e.session}`, e.index, e)
     else this.emitSafe('signal', e)
@@ -510,9 +498,6 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     // rendezvous point and cut the room's server presence.
     if (!answer) { this.stats.ignored++; return }
     this.stats.answered++
-    this.answeredAt.delete(e.from)
-    this.answeredAt.set(e.from, now)
-    if (this.answeredAt.size > 256) this.answeredAt.delete(this.answeredAt.keys().next().value as PeerId)
     this.emitSafe('announce', e)
   }
 

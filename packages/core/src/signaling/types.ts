@@ -29,7 +29,15 @@ export interface SignalingSignal {
   /** ymesh: the signal's place in its session (0, 1, ...), when the sender numbered it. */
   readonly index?: number
   readonly signal: SignalData
+  /**
+   * How the signal reached us: through the signaling server, or relayed through the mesh
+   * (hybrid signaling). Undefined means the server (every source but HybridSignaling).
+   */
+  readonly via?: SignalPath
 }
+
+/** The path a signal travelled: the signaling server or peers of the mesh. */
+export type SignalPath = 'mesh' | 'server'
 
 export interface SignalingStatus {
   readonly connected: boolean

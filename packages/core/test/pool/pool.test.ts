@@ -54,6 +54,16 @@ describe('pool decisions', () => {
     expect(acceptIncoming(o, p(9), [8], 20)).toBe(true)
   })
 
+  it('accepts a newcomer it answered even when every shared room is at high, but never beyond maxConnections', () => {
+    const o = resolvePoolOptions({ maxConnections: 10 })
+    expect(acceptIncoming(o, p(1), [8], 8)).toBe(false)
+    expect(acceptIncoming(o, p(1), [8], 8, true)).toBe(true)
+    expect(acceptIncoming(o, p(1), [9], 9, true)).toBe(true)
+    expect(acceptIncoming(o, p(1), [8], 10, true)).toBe(false)
+    expect(resolvePoolOptions().welcomeMs).toBe(12_000)
+    expect(() => resolvePoolOptions({ welcomeMs: 0 })).toThrow(/welcomeMs/)
+  })
+
   it('prunes the worst connections of a room over high, down to high, never anchors or below low', () => {
     const o = resolvePoolOptions({ anchors: [p(0)] })
     const conns = Array.from({ length: 10 }, (_, i) => ({ peer: p(i), quality: quality(i === 0 ? 900 : 10 * i), rooms: ['r'] }))
