@@ -38,9 +38,9 @@ const track = (name, p) => {
   }
 }
 
-let libs = null
+// Loaded before 'ready', so that the first join's time is the join's, not the module loading's.
+const libs = kind === 'mesh' ? { ...await import('ymesh'), ...await import('@ymesh/core') } : null
 const meshJoin = async (name) => {
-  libs ??= { ...await import('ymesh'), ...await import('@ymesh/core') }
   const { MeshProvider, createPeer, generateIdentity, silentLogger } = libs
   const joinedAt = performance.now()
   const identity = await generateIdentity()
@@ -80,11 +80,12 @@ const meshJoin = async (name) => {
   return { peerId: identity.peerId }
 }
 
+const stockLibs = kind === 'stock'
+  ? { WebSocket: globalThis.WebSocket ??= (await import('ws')).WebSocket, wrtc: (await import('@roamhq/wrtc')).default, ...await import('y-webrtc') }
+  : null
 const stockJoin = async (name) => {
   if (peers.size > 0) throw new Error('a stock y-webrtc process holds one room (module-global room map)')
-  globalThis.WebSocket ??= (await import('ws')).WebSocket
-  const wrtc = (await import('@roamhq/wrtc')).default
-  const { WebrtcProvider } = await import('y-webrtc')
+  const { WebrtcProvider, wrtc } = stockLibs
   const joinedAt = performance.now()
   const doc = new Y.Doc()
   const provider = new WebrtcProvider(room, doc, { signaling: [signaling], maxConns, peerOpts: { wrtc } })

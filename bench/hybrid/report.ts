@@ -1,0 +1,98 @@
+// The markdown section of the hybrid signaling bench: one row per setup, then the ratios
+// against the targets of issue 7.
+import type { SetupResult } from './run-setup.js'
+
+const pct = (values: number[], p: number): number => {
+  if (values.length === 0) return NaN
+  const s = [...values].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)] as number
+}
+const ms = (v: number): string => Number.isFinite(v) ? `${Math.round(v).toLocaleString('en-US')}` : '–'
+const n = (v: number): string => v.toLocaleString('en-US')
+const kb = (v: number): string => `${(v / 1024).toFixed(0)}`
+const share = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(0)} %`
+
+export interface Summary {
+  messages: number
+  bytes: number
+  first: number[]
+  low: number[]
+  /** Connections formed (each counted once), from both ends' counts. */
+  formed: number
+  withConnection: number
+  atLow: number
+  synced: number
+}
+
+export const summarize = (r: SetupResult): Summary => {
+  const reached = (k: 'first' | 'low'): number[] => r.peers.map((p) => p[k]).filter((v): v is number => v !== null)
+  return {
+    messages: r.counters.messagesIn + r.counters.messagesOut,
+    bytes: r.counters.bytesIn + r.counters.bytesOut,
+    first: reached('first'),
+    low: reached('low'),
+    formed: Math.round(r.peers.reduce((a, p) => a + p.connectionsOpened, 0) / 2),
+    withConnection: r.peers.filter((p) => p.first !== null).length,
+    atLow: r.peers.filter((p) => p.low !== null).length,
+    synced: r.peers.filter((p) => p.synced !== null).length
+  }
+}
+
+const reduction = (ours: number, base: number): number => 1 - ours / base
+
+export const renderReport = (o: { stock: SetupResult, serverOnly: SetupResult, hybrid: SetupResult, peers: number, staggerMs: number, hosts: number, stockMaxConns: number }): string => {
+  const [st, so, hy] = [summarize(o.stock), summarize(o.serverOnly), summarize(o.hybrid)]
+  const row = (r: SetupResult, s: Summary): string => [
+    r.spec.label,
+    n(r.counters.messagesIn), n(r.counters.messagesOut), kb(r.counters.bytesIn), kb(r.counters.bytesOut),
+    `${s.withConnection}/${r.peers.length}`, `${s.atLow}/${r.peers.length}`,
+    `${ms(pct(s.first, 0.5))} / ${ms(pct(s.first, 0.99))}`, `${ms(pct(s.low, 0.5))} / ${ms(pct(s.low, 0.99))}`,
+    n(r.heldConnections), n(s.formed), s.formed === 0 ? '–' : (s.messages / s.formed).toFixed(1)
+  ].join(' | ')
+  const hyStats = o.hybrid.peers.map((p) => p.hybrid).filter((h) => h !== null)
+  const sum = (k: 'relayed' | 'fallbacks' | 'serverSignals' | 'relayedForOthers' | 'declines'): number => hyStats.reduce((a, h) => a + h[k], 0)
+  const reasons: Record<string, number> = {}
+  for (const h of hyStats) for (const [k, v] of Object.entries(h.fallbackReasons)) reasons[k] = (reasons[k] ?? 0) + v
+  const relays = o.hybrid.peers.filter((p) => (p.hybrid?.relayedForOthers ?? 0) > 0).length
+  const check = (ok: boolean): string => ok ? 'met' : '**not met**'
+  const vsStock = { m: reduction(hy.messages, st.messages), b: reduction(hy.bytes, st.bytes) }
+  const vsServer = { m: reduction(hy.messages, so.messages), b: reduction(hy.bytes, so.bytes) }
+  const time = (k: 'first' | 'low', p: number): number => pct(hy[k], p) / pct(so[k], p)
+  const timeOk = [time('first', 0.5), time('first', 0.99), time('low', 0.5), time('low', 0.99)].every((t) => t <= 1.2)
+  const success = (s: Summary, total: number): string => share(s.atLow, total)
+  const hyperCount = o.hybrid.peers.length
+  return `## Hybrid signaling: server load of a ${o.peers}-peer staggered join (real server, real WebRTC)
+
+One @ymesh/signaling-server (in-process, port 0; only the per-IP connection limits raised, everything comes
+from 127.0.0.1), ${o.peers} peers joining one fresh room per setup, one every ${o.staggerMs} ms, over real WebRTC
+(@roamhq/wrtc, loopback host candidates). Server counters (\`ymesh_signal_{messages,bytes}_{in,out}_total\` from
+/metrics) are read before the first join and after the room formed (every peer at degree low and synced, or the
+deadline) plus a settle time; each setup is closed completely before the next.
+- **stock y-webrtc**: y-webrtc 10.3.0 WebrtcProviders, one per process, \`maxConns: ${o.stockMaxConns}\` (≈ 200 connections at most).
+- **ymesh server-only**: MeshProviders on peers with \`hybridSignaling: false\` (addressed signals through the server),
+  ${o.hosts} processes; degree low/target/high 4/6/8 (MeshProvider's for \`maxConns: 8\`).
+- **ymesh hybrid**: the same with hybrid signaling (the default).
+
+"At degree low" counts peers with ≥ ${o.hybrid.spec.low} connections in the room; times are ms from the peer's join to
+its first connection and to degree low (p50 / p99 over the peers that got there). "Held" is the server's open
+connections once the room formed and settled. "Msgs/conn" is server messages per connection formed.
+
+| setup | msgs in | msgs out | KiB in | KiB out | ≥ 1 conn | at degree low | first conn p50 / p99 ms | degree low p50 / p99 ms | held | conns formed | msgs/conn |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+| ${row(o.stock, st)} |
+| ${row(o.serverOnly, so)} |
+| ${row(o.hybrid, hy)} |
+
+- Hybrid vs stock y-webrtc: **${(100 * vsStock.m).toFixed(1)} %** fewer messages, **${(100 * vsStock.b).toFixed(1)} %** fewer bytes — target ≥ 90 %: ${check(vsStock.m >= 0.9 && vsStock.b >= 0.9)}.
+- Hybrid vs ymesh server-only: **${(100 * vsServer.m).toFixed(1)} %** fewer messages, **${(100 * vsServer.b).toFixed(1)} %** fewer bytes — target ≥ 70 %: ${check(vsServer.m >= 0.7 && vsServer.b >= 0.7)}.
+- Time to connected, hybrid / server-only: first connection p50 ${time('first', 0.5).toFixed(2)}×, p99 ${time('first', 0.99).toFixed(2)}×; degree low p50 ${time('low', 0.5).toFixed(2)}×, p99 ${time('low', 0.99).toFixed(2)}× — target ≤ 1.2×: ${check(timeOk)}.
+- Success (peers at degree low): stock ${success(st, o.stock.peers.length)}, server-only ${success(so, o.serverOnly.peers.length)}, hybrid ${success(hy, hyperCount)} — target ≥ 99 %: ${check(hy.atLow >= 0.99 * hyperCount)}.
+- Hybrid signaling at work: ${n(sum('relayed'))} capsules delivered through the mesh (relayed by ${relays} of ${hyperCount} peers,
+  ${n(sum('relayedForOthers'))} forwards), ${n(sum('fallbacks'))} fell back to the server (${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}),
+  ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback).
+${st.atLow < o.stock.peers.length ? `- Stock y-webrtc caps only the connections a peer *initiates* (on another's announce), and a peer announces only
+  when it joins or loses a connection: once the early peers hold ${o.stockMaxConns} connections, later joiners get few or none
+  (here ${o.stock.peers.length - st.atLow} stayed below degree low). Its totals therefore undercount what a working ${o.peers}-peer
+  stock room costs; msgs/conn compares the cost per connection actually formed.
+` : ''}`
+}
