@@ -6,17 +6,15 @@ import type * as Y from 'yjs'
 import type { Awareness } from 'y-protocols/awareness'
 import { MeshProvider } from 'ymesh'
 import type { MeshNode } from './mesh-node'
+import { signalPathOf, type SignaledVia } from './signal-path'
 
-/**
- * How a connection was signaled. The peer does not say yet (relayed signaling is not exposed
- * by @ymesh/core), so every WebRTC connection is shown as signaled by the server.
- */
-export type SignaledVia = 'server' | 'relayed' | 'broadcast-channel'
+export type { SignaledVia } from './signal-path'
 
 export interface PeerLink {
   /** The remote peer's id (a ymesh peer id, or a stock y-webrtc peer's random id). */
   readonly peer: string
   readonly kind: 'ymesh' | 'y-webrtc' | 'broadcast-channel'
+  /** How the connection was signaled: relayed by peers, through the server, or both. */
   readonly via: SignaledVia
   /** From Connection.quality (pings every 2 s); null for BroadcastChannel tabs and stock peers. */
   readonly rttMs: number | null
@@ -68,7 +66,7 @@ export const openRoomLink: OpenRoomLink = (node, room, doc, options) => {
         if (c.state !== 'open' || (c.kind === 'y-webrtc' && c.room !== room) || seen.has(c.remotePeer)) continue
         seen.add(c.remotePeer)
         const q = c.quality
-        out.push({ peer: c.remotePeer, kind: c.kind, via: 'server', rttMs: q.rttMs, loss: q.loss, bytes: q.bytesIn + q.bytesOut })
+        out.push({ peer: c.remotePeer, kind: c.kind, via: signalPathOf(node.peer, c.remotePeer, c.kind), rttMs: q.rttMs, loss: q.loss, bytes: q.bytesIn + q.bytesOut })
       }
       for (const peer of bcPeers) out.push({ peer, kind: 'broadcast-channel', via: 'broadcast-channel', rttMs: null, loss: 0, bytes: 0 })
       return out

@@ -8,6 +8,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { presenceOf, type PresenceUser, type RoomHandle } from '../mesh/session'
 import type { PeerLink, SignaledVia } from '../mesh/provider'
+import { percentOf, signalCountsOf } from '../mesh/signal-path'
 import { useMeshStore } from './mesh'
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown'
@@ -42,7 +43,30 @@ export interface Totals {
   /** Bytes the signaling server moved for everyone (null when it does not say). */
   readonly serverBytes: number | null
   readonly serverMessages: number | null
+  /** Percent of the bytes above that went peer-to-peer (null: nothing to compare). */
+  readonly bytesSaving: number | null
+  /** This room's connections by how they were signaled. */
+  readonly signaled: Readonly<Record<'relayed' | 'server' | 'mixed' | 'unknown', number>>
+  /** Signals this browser sent (every room): through peers, through the server; null without hybrid signaling. */
+  readonly signalsRelayed: number | null
+  readonly signalsServer: number | null
+  /** Connections this browser opened since it started, by signaling path; null without hybrid signaling. */
+  readonly opened: Readonly<Record<'relayed' | 'server' | 'mixed', number>> | null
+  /** Percent of this browser's signals the server never saw (null: none sent yet, or no hybrid signaling). */
+  readonly signalSaving: number | null
 }
+
+export const emptyTotals = (): Totals => ({
+  peerBytes: 0,
+  serverBytes: null,
+  serverMessages: null,
+  bytesSaving: null,
+  signaled: { relayed: 0, server: 0, mixed: 0, unknown: 0 },
+  signalsRelayed: null,
+  signalsServer: null,
+  opened: null,
+  signalSaving: null
+})
 
 export const qualityOf = (rttMs: number | null, loss = 0): Quality =>
   rttMs === null ? 'unknown' : loss > 0.1 || rttMs >= 200 ? 'poor' : loss > 0.02 || rttMs >= 50 ? 'fair' : 'good'
@@ -63,7 +87,7 @@ export const useNetworkStore = defineStore('network', () => {
   const routes = ref<Route[]>([])
   const nodes = ref<GraphNode[]>([])
   const edges = ref<GraphEdge[]>([])
-  const totals = ref<Totals>({ peerBytes: 0, serverBytes: null, serverMessages: null })
+  const totals = ref<Totals>(emptyTotals())
   let timer: ReturnType<typeof setInterval> | null = null
 
   async function sample (handle: RoomHandle, fetchLoad: typeof fetch | null = typeof fetch === 'undefined' ? null : fetch): Promise<void> {
@@ -114,7 +138,22 @@ export const useNetworkStore = defineStore('network', () => {
     } catch {
       // Not served by `ymesh start` (vite dev): the server's share is unknown.
     }
-    totals.value = { peerBytes, serverBytes, serverMessages }
+    // The room changed while the server answered: the next sample fills the new one.
+    if (room.value !== null && room.value !== handle.spec.name) return
+    const signaled = { relayed: 0, server: 0, mixed: 0, unknown: 0 }
+    for (const link of links) if (link.via !== 'broadcast-channel') signaled[link.via]++
+    const signals = mesh.session === null ? null : signalCountsOf(mesh.session.node.peer)
+    totals.value = {
+      peerBytes,
+      serverBytes,
+      serverMessages,
+      bytesSaving: serverBytes === null ? null : percentOf(peerBytes, serverBytes),
+      signaled,
+      signalsRelayed: signals?.relayed ?? null,
+      signalsServer: signals?.server ?? null,
+      opened: signals?.opened ?? null,
+      signalSaving: signals === null ? null : percentOf(signals.relayed, signals.server)
+    }
   }
 
   function routesFor (users: Map<string, PresenceUser>, direct: Set<string>, self: string): Route[] {
@@ -145,6 +184,10 @@ export const useNetworkStore = defineStore('network', () => {
     if (timer !== null) clearInterval(timer)
     timer = null
     peers.value = []
+    routes.value = []
+    nodes.value = []
+    edges.value = []
+    totals.value = emptyTotals()
     if (name === null) return
     const tick = (): void => {
       const handle = mesh.session?.get(name)
