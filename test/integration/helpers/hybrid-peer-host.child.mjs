@@ -7,7 +7,8 @@
 //   HYB_KIND=stock  one stock y-webrtc WebrtcProvider (y-webrtc keeps one room per process),
 //                   with maxConns HYB_MAXCONNS.
 //
-// Parent -> child: { id, cmd: 'join', name } | { id, cmd: 'stats' } | { id, cmd: 'stop' }
+// Parent -> child: { id, cmd: 'join', name, room?, hybrid? } | { id, cmd: 'leave', name } | { id, cmd: 'stats' }
+//   | { id, cmd: 'stop' }   (room and hybrid default to HYB_ROOM and HYB_HYBRID; mesh only)
 // Child -> parent: { ready: true } first; { id, ok, value?, error? } per command; and
 //   { event: 'progress', name, what: 'first' | 'low' | 'synced', ms } when a peer first has one
 //   connection, reaches its degree low (HYB_LOW connections), is synced (ms since its join).
@@ -40,7 +41,7 @@ const track = (name, p) => {
 
 // Loaded before 'ready', so that the first join's time is the join's, not the module loading's.
 const libs = kind === 'mesh' ? { ...await import('ymesh'), ...await import('@ymesh/core') } : null
-const meshJoin = async (name) => {
+const meshJoin = async (name, room, hybrid) => {
   const { MeshProvider, createPeer, generateIdentity, silentLogger } = libs
   const joinedAt = performance.now()
   const identity = await generateIdentity()
@@ -54,7 +55,7 @@ const meshJoin = async (name) => {
     logger: silentLogger,
     webrtc: { candidateFilter },
     pool: { degree: { low: lowDegree, target, high }, redundancy: Math.min(3, lowDegree), maxConnections: Math.max(64, high) },
-    hybridSignaling: env.HYB_HYBRID !== '0'
+    hybridSignaling: hybrid
   })
   peer.start()
   const doc = new Y.Doc()
@@ -63,7 +64,7 @@ const meshJoin = async (name) => {
     joinedAt, first: null, low: null, synced: null, peerId: identity.peerId,
     connections: () => peer.connectionsIn(room).length,
     stats: () => ({
-      hybrid: peer.hybrid === null ? null : { ...peer.hybrid.stats, relayedForOthers: peer.hybrid.relay.relayedForOthers },
+      hybrid: peer.hybrid === null ? null : { ...peer.hybrid.stats, relayedForOthers: peer.hybrid.relay.relayedForOthers, srttMs: peer.hybrid.timing.smoothedRttMs, parked: peer.hybrid.parkedTopics().length },
       connectionsOpened: opened
     }),
     stop: async () => { await provider.destroy(); peer.stop() }
@@ -119,7 +120,14 @@ process.on('message', (m) => {
   const run = async () => {
     switch (m.cmd) {
       case 'join':
-        return reply(m.id, kind === 'stock' ? await stockJoin(m.name) : await meshJoin(m.name))
+        if (peers.has(m.name)) throw new Error(`peer ${m.name} exists`)
+        return reply(m.id, kind === 'stock' ? await stockJoin(m.name) : await meshJoin(m.name, m.room ?? room, m.hybrid ?? env.HYB_HYBRID !== '0'))
+      case 'leave': {
+        const p = peers.get(m.name)
+        peers.delete(m.name)
+        await p?.stop()
+        return reply(m.id)
+      }
       case 'stats':
         return reply(m.id, [...peers].map(([name, p]) => ({
           name, peerId: p.peerId, first: p.first, low: p.low, synced: p.synced, connections: p.connections(), ...p.stats()

@@ -46,13 +46,20 @@ export interface HybridPeerStats {
     learned: number
     answered: number
     relayedForOthers: number
+    /** Smoothed relay round trip (capsule out, ack back), null before the first ack. */
+    srttMs: number | null
+    /** Rooms this peer left at the server (rendezvous rule). */
+    parked: number
     fallbackReasons: Record<string, number>
   }
 }
 
 export interface PeerHost {
   readonly pid: number
-  join: (name: string) => Promise<{ peerId: string | null }>
+  /** Mesh hosts may take another room and hybrid setting than the host's. */
+  join: (name: string, o?: { room?: string, hybrid?: boolean }) => Promise<{ peerId: string | null }>
+  /** Stops peer `name` (its milestones stay known). */
+  leave: (name: string) => Promise<void>
   /** Resolves with the ms since join once peer `name` reached `what`; rejects after `timeoutMs`. */
   reached: (name: string, what: Milestone, timeoutMs?: number) => Promise<number>
   /** Whether peer `name` reached `what` already (ms), else null. */
@@ -122,7 +129,8 @@ export const startPeerHost = async (o: PeerHostOptions): Promise<PeerHost> => {
   return {
     pid: child.pid as number,
     exited,
-    join: async (name) => await call('join', { name }) as { peerId: string | null },
+    join: async (name, j = {}) => await call('join', { name, ...j }) as { peerId: string | null },
+    leave: async (name) => { await call('leave', { name }) },
     progress: (name, what) => seen.get(`${name}/${what}`) ?? null,
     reached: async (name, what, waitMs = timeoutMs) => {
       const key = `${name}/${what}`
