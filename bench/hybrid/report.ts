@@ -45,14 +45,15 @@ export const renderReport = (o: { stock: SetupResult, serverOnly: SetupResult, h
   const row = (r: SetupResult, s: Summary): string => [
     r.spec.label,
     n(r.counters.messagesIn), n(r.counters.messagesOut), kb(r.counters.bytesIn), kb(r.counters.bytesOut),
-    `${s.withConnection}/${r.peers.length}`, `${s.atLow}/${r.peers.length}`,
+    `${s.withConnection}/${r.peers.length}`, `${s.atLow}/${r.peers.length}`, `${s.synced}/${r.peers.length}`,
     `${ms(pct(s.first, 0.5))} / ${ms(pct(s.first, 0.99))}`, `${ms(pct(s.low, 0.5))} / ${ms(pct(s.low, 0.99))}`,
-    n(r.heldConnections), n(s.formed), s.formed === 0 ? '–' : (s.messages / s.formed).toFixed(1)
+    n(r.heldConnections), n(s.formed), s.formed === 0 ? '–' : (s.messages / s.formed).toFixed(1), r.load.toFixed(1)
   ].join(' | ')
   const hyStats = o.hybrid.peers.map((p) => p.hybrid).filter((h) => h !== null)
   const sum = (k: 'relayed' | 'fallbacks' | 'serverSignals' | 'relayedForOthers' | 'declines'): number => hyStats.reduce((a, h) => a + h[k], 0)
   const reasons: Record<string, number> = {}
   for (const h of hyStats) for (const [k, v] of Object.entries(h.fallbackReasons)) reasons[k] = (reasons[k] ?? 0) + v
+  const srtts = hyStats.map((h) => h.srttMs).filter((v): v is number => v !== null)
   const relays = o.hybrid.peers.filter((p) => (p.hybrid?.relayedForOthers ?? 0) > 0).length
   const check = (ok: boolean): string => ok ? 'met' : '**not met**'
   const vsStock = { m: reduction(hy.messages, st.messages), b: reduction(hy.bytes, st.bytes) }
@@ -75,10 +76,11 @@ deadline) plus a settle time; each setup is closed completely before the next.
 
 "At degree low" counts peers with ≥ ${o.hybrid.spec.low} connections in the room; times are ms from the peer's join to
 its first connection and to degree low (p50 / p99 over the peers that got there). "Held" is the server's open
-connections once the room formed and settled. "Msgs/conn" is server messages per connection formed.
+connections once the room formed and settled. "Msgs/conn" is server messages per connection formed. "Load" is the
+machine's 1-minute load average when the room formed (2 cores, shared).
 
-| setup | msgs in | msgs out | KiB in | KiB out | ≥ 1 conn | at degree low | first conn p50 / p99 ms | degree low p50 / p99 ms | held | conns formed | msgs/conn |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| setup | msgs in | msgs out | KiB in | KiB out | ≥ 1 conn | at degree low | synced | first conn p50 / p99 ms | degree low p50 / p99 ms | held | conns formed | msgs/conn | load |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 | ${row(o.stock, st)} |
 | ${row(o.serverOnly, so)} |
 | ${row(o.hybrid, hy)} |
@@ -89,7 +91,8 @@ connections once the room formed and settled. "Msgs/conn" is server messages per
 - Success (peers at degree low): stock ${success(st, o.stock.peers.length)}, server-only ${success(so, o.serverOnly.peers.length)}, hybrid ${success(hy, hyperCount)} — target ≥ 99 %: ${check(hy.atLow >= 0.99 * hyperCount)}.
 - Hybrid signaling at work: ${n(sum('relayed'))} capsules delivered through the mesh (relayed by ${relays} of ${hyperCount} peers,
   ${n(sum('relayedForOthers'))} forwards), ${n(sum('fallbacks'))} fell back to the server (${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}),
-  ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback).
+  ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback); smoothed relay round trip
+  (capsule out, ack back) p50 ${ms(pct(srtts, 0.5))} ms, max ${ms(pct(srtts, 1))} ms over ${srtts.length} peers with a sample.
 ${st.atLow < o.stock.peers.length ? `- Stock y-webrtc caps only the connections a peer *initiates* (on another's announce), and a peer announces only
   when it joins or loses a connection: once the early peers hold ${o.stockMaxConns} connections, later joiners get few or none
   (here ${o.stock.peers.length - st.atLow} stayed below degree low). Its totals therefore undercount what a working ${o.peers}-peer

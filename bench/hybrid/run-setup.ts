@@ -2,6 +2,7 @@
 // staggered way; the server's counters are read before the first join and after the room has
 // formed (every peer at its degree low, or the deadline) and settled; then every peer is closed
 // and the server is back to no connections before the next setup starts.
+import { loadavg } from 'node:os'
 import type { SignalingServer } from '@ymesh/signaling-server'
 import { startPeerHost, stopAllPeerHosts, type HybridPeerStats, type PeerHost } from '../../test/integration/helpers/hybrid-peer-host.js'
 import { counterDelta, readServerCounters, type ServerCounters } from './server-counters.js'
@@ -32,6 +33,8 @@ export interface SetupResult {
   peers: HybridPeerStats[]
   /** Wall time from the first join to the room formed (or the deadline). */
   formMs: number
+  /** The machine's 1-minute load average when the room formed (2 cores here). */
+  load: number
 }
 
 const log = (m: string): void => { process.stderr.write(`[hybrid-signaling bench] ${m}\n`) }
@@ -73,6 +76,7 @@ export const runSetup = async (server: SignalingServer, spec: SetupSpec, room: s
     }
     const formed = await until(() => names.every((n, i) => hostOf(i).progress(n, 'low') !== null && hostOf(i).progress(n, 'synced') !== null), spec.formDeadlineMs)
     const formMs = Date.now() - started
+    const load = loadavg()[0] as number
     const atLow = names.filter((n, i) => hostOf(i).progress(n, 'low') !== null).length
     log(`${spec.label}: ${formed ? 'room formed' : 'deadline'} after ${(formMs / 1000).toFixed(1)} s (${atLow}/${spec.peers} at degree low); settling ${spec.settleMs / 1000} s`)
     await sleep(spec.settleMs)
@@ -80,7 +84,7 @@ export const runSetup = async (server: SignalingServer, spec: SetupSpec, room: s
     const health = server.health()
     const peers = (await Promise.all(hosts.map(async (h) => await h.stats()))).flat()
     log(`${spec.label}: ${counters.messagesIn + counters.messagesOut} server messages, ${health.connections} connections held`)
-    return { spec, counters, heldConnections: health.connections, heldTopics: health.topics, peers, formMs }
+    return { spec, counters, heldConnections: health.connections, heldTopics: health.topics, peers, formMs, load }
   } finally {
     await Promise.all(hosts.map(async (h) => { await h.stop() }))
     await stopAllPeerHosts()
