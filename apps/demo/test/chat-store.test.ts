@@ -79,11 +79,13 @@ describe('chat store over the simulator', { timeout: 30_000 }, () => {
     alice.rooms.join({ name: 'lonely', kind: 'public' })
     void alice.chat.send('lonely', 'anyone?')
     await mesh.until(() => alice.chat.rooms.lonely?.messages[0]?.queued === true)
+    expect(alice.chat.rooms.lonely?.queued).toBe(1)
     const bob = await browser('bob', 'Bob')
     bob.rooms.join({ name: 'lonely', kind: 'public' }, false)
     await mesh.until(() => texts(bob.chat, 'lonely').includes('anyone?'))
     await mesh.until(() => alice.chat.rooms.lonely?.messages[0]?.status === 'delivered')
     expect(alice.chat.rooms.lonely?.messages[0]?.queued).toBe(false)
+    expect(alice.chat.rooms.lonely?.queued).toBe(0)
   })
 
   it('a direct conversation reaches the other participant with its password sealed, never in clear', async () => {
@@ -101,5 +103,32 @@ describe('chat store over the simulator', { timeout: 30_000 }, () => {
     expect(JSON.stringify(entry)).not.toContain(dm.password!)
     void alice.chat.send(dm.name, 'just us')
     await mesh.until(() => texts(bob.chat, dm.name).includes('just us'))
+    expect(bob.chat.rooms[dm.name]?.messages[0]).toMatchObject({ name: 'Alice', mine: false })
+
+    // Bob leaves it; the directory still announces it, and it must not come back.
+    bob.rooms.leave(dm.name)
+    expect(JSON.parse(localStorage.getItem(`ymesh-demo:left:${bob.m.peerId}`)!)).toEqual([dm.name])
+  })
+
+  it('a direct conversation left before does not come back on the next start; a new one arrives', async () => {
+    mesh = createSimMesh(14)
+    const alice = await browser('alice', 'Alice')
+    const carol = await browser('carol', 'Carol')
+    // Bob left his conversation with Alice in an earlier session (what leave() saved).
+    const bobNode = await mesh.node('bob')
+    const [a, b] = [alice.m.peerId!, bobNode.identity.peerId].sort() as [string, string]
+    localStorage.setItem(`ymesh-demo:left:${bobNode.identity.peerId}`, JSON.stringify([`dm-${a.slice(0, 6)}-${b.slice(0, 6)}`]))
+    let opened = 0
+    void alice.rooms.openDirect(bobNode.identity.peerId, 'Bob').then(() => { opened++ })
+    await mesh.until(() => opened === 1)
+    const pinia = createPinia()
+    pinias.push(pinia)
+    setActivePinia(pinia)
+    await useMeshStore(pinia).start({ node: bobNode, name: 'Bob' })
+    const bob = { rooms: useRoomsStore(pinia) }
+    bob.rooms.start()
+    void carol.rooms.openDirect(bobNode.identity.peerId, 'Bob').then(() => { opened++ })
+    await mesh.until(() => opened === 2 && bob.rooms.joined.some((r) => r.with === 'Carol'))
+    expect(bob.rooms.joined.map((r) => r.with)).toEqual(['Carol'])
   })
 })

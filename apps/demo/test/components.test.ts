@@ -1,13 +1,20 @@
-/** The composer and the message list, mounted alone. */
+/** The components, mounted alone (stores on a fresh pinia hold what they show). */
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
 import MessageComposer from '../src/components/MessageComposer.vue'
 import MessageList from '../src/components/MessageList.vue'
-import type { ViewMessage } from '../src/stores/chat'
+import RoomSidebar from '../src/components/RoomSidebar.vue'
+import ChatPane from '../src/components/ChatPane.vue'
+import { useChatStore, type RoomView, type ViewMessage } from '../src/stores/chat'
+import { useRoomsStore } from '../src/stores/rooms'
+import { useMeshStore } from '../src/stores/mesh'
 
 const message = (over: Partial<ViewMessage>): ViewMessage => ({
   id: 'm1', from: 'p', name: 'Alice', text: 'hello', at: 0, mine: false, status: null, queued: false, replyToText: null, ...over
 })
+
+const view = (over: Partial<RoomView>): RoomView => ({ messages: [], members: [], typing: [], unread: 0, queued: 0, connected: 0, ...over })
 
 describe('MessageComposer', () => {
   it('has a "Message" textbox and a "Send" button; Enter and the button send the trimmed text and clear it', async () => {
@@ -59,5 +66,54 @@ describe('MessageList', () => {
 
   it('says so when there are no messages', () => {
     expect(mount(MessageList, { props: { messages: [] } }).text()).toContain('No messages yet')
+  })
+})
+
+describe('RoomSidebar', () => {
+  it('lists joined rooms with unread badges, direct conversations, and only the public rooms not joined yet', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const rooms = useRoomsStore(pinia)
+    const chat = useChatStore(pinia)
+    rooms.joined = [{ name: 'general', kind: 'public' }, { name: 'secret', kind: 'private', password: 'x' }, { name: 'dm-1', kind: 'direct', password: 'y', with: 'Bob' }]
+    rooms.publicRooms = [{ name: 'general', createdAt: 0, createdBy: 'A' }, { name: 'lobby', createdAt: 0, createdBy: 'B' }]
+    rooms.active = 'general'
+    chat.rooms.general = view({ unread: 4 })
+    chat.rooms.secret = view({ unread: 2 })
+    chat.rooms['dm-1'] = view({ unread: 1 })
+    const w = mount(RoomSidebar, { global: { plugins: [pinia] } })
+    const buttons = w.findAll('button.room')
+    // The shown room has no badge: it is being read.
+    expect(buttons.map((b) => b.findAll('span').map((x) => x.text()).join('|'))).toEqual(['# general', '🔒 secret|2', '@ Bob|1'])
+    expect(w.findAll('.badge').map((x) => x.attributes('aria-label'))).toEqual(['2 unread', '1 unread'])
+    expect(w.findAll('li.discover').map((li) => li.text())).toEqual(['# lobby Join'])
+    await buttons[1]!.trigger('click')
+    expect(rooms.active).toBe('secret')
+  })
+})
+
+describe('ChatPane', () => {
+  it('shows presence, typing, the direct-message buttons, and what waits to be delivered while offline', () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    useMeshStore(pinia).peerId = 'me'
+    const rooms = useRoomsStore(pinia)
+    rooms.joined = [{ name: 'general', kind: 'public' }]
+    rooms.active = 'general'
+    useChatStore(pinia).rooms.general = view({
+      messages: [message({ id: 'q', mine: true, text: 'later', status: 'sending', queued: true })],
+      members: [{ id: 'me', name: 'Me', role: 'browser', typing: false }, { id: 'b', name: 'Bob', role: 'browser', typing: true }, { id: 'a', name: 'anchor', role: 'anchor', typing: false }],
+      typing: ['Bob'],
+      queued: 1
+    })
+    const w = mount(ChatPane, { global: { plugins: [pinia] } })
+    expect(w.find('h2').text()).toBe('# general')
+    expect(w.find('.presence').text()).toContain('offline: messages wait')
+    expect(w.find('.presence').text()).toContain('here: Bob, anchor')
+    expect(w.find('[data-testid="queued-banner"]').text()).toBe('1 message waiting: it goes out when a peer or the anchor is reachable.')
+    expect(w.find('.typing').text()).toBe('Bob is typing…')
+    // Direct conversations with browsers only; no invite link for a public room.
+    expect(w.findAll('.actions button').map((b) => b.text())).toEqual(['@Bob', 'Leave'])
+    expect(w.find('li.message .status').text()).toBe('queued')
   })
 })

@@ -36,6 +36,8 @@ export interface RoomView {
   members: Member[]
   typing: string[]
   unread: number
+  /** This browser's messages written while nobody was reachable: they go out when someone is. */
+  queued: number
   connected: number
 }
 
@@ -66,7 +68,7 @@ export const useChatStore = defineStore('chat', () => {
     const name = handle.spec.name
     if (detachers.has(name)) return
     const me = mesh.requireSession().peerId
-    const view: RoomView = { messages: [], members: [], typing: [], unread: 0, connected: 0 }
+    const view: RoomView = { messages: [], members: [], typing: [], unread: 0, queued: 0, connected: 0 }
     rooms[name] = view
     const messages = roomMessages(handle.doc)
     const receipts = roomReceipts(handle.doc)
@@ -90,6 +92,7 @@ export const useChatStore = defineStore('chat', () => {
         const status = mine ? statusOf(m, receiptMap, receiptPeers, anchorStored) : null
         return { ...m, mine, status, queued: mine && status === 'sending' && connected === 0, replyToText: m.replyTo === undefined ? null : byId.get(m.replyTo)?.text ?? null }
       })
+      target.queued = target.messages.filter((m) => m.queued).length
       target.unread = all.filter((m) => m.from !== me && receiptMap.get(receiptKey(m.id, me)) !== 'read').length
     }
 

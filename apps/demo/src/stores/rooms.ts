@@ -37,8 +37,14 @@ export const useRoomsStore = defineStore('rooms', () => {
   const error = ref<string | null>(null)
 
   const storageKey = (): string => `ymesh-demo:rooms:${mesh.peerId ?? ''}`
+  // Direct conversations this browser left: the directory still announces them, so without
+  // this list they would come back on the next start.
+  const leftKey = (): string => `ymesh-demo:left:${mesh.peerId ?? ''}`
+  const left = new Set<string>()
   const save = (): void => {
-    if (typeof localStorage !== 'undefined') localStorage.setItem(storageKey(), JSON.stringify(joined.value))
+    if (typeof localStorage === 'undefined') return
+    localStorage.setItem(storageKey(), JSON.stringify(joined.value))
+    localStorage.setItem(leftKey(), JSON.stringify([...left]))
   }
 
   const activeSpec = computed(() => joined.value.find((r) => r.name === active.value) ?? null)
@@ -60,7 +66,7 @@ export const useRoomsStore = defineStore('rooms', () => {
       for (const entry of direct.values()) {
         const me = session.peerId
         if (entry === null || typeof entry !== 'object' || (entry.a !== me && entry.b !== me)) continue
-        if (opening.has(entry.room) || joined.value.some((r) => r.name === entry.room)) continue
+        if (opening.has(entry.room) || left.has(entry.room) || joined.value.some((r) => r.name === entry.room)) continue
         opening.add(entry.room)
         const other = entry.a === me ? entry.b : entry.a
         // Only this participant's key opens its copy of the password.
@@ -71,6 +77,12 @@ export const useRoomsStore = defineStore('rooms', () => {
     }
     direct.observe(incoming)
     const saved = typeof localStorage === 'undefined' ? null : localStorage.getItem(storageKey())
+    const savedLeft = typeof localStorage === 'undefined' ? null : localStorage.getItem(leftKey())
+    try {
+      for (const name of JSON.parse(savedLeft ?? '[]') as string[]) left.add(name)
+    } catch {
+      localStorage.removeItem(leftKey())
+    }
     if (saved !== null) {
       try {
         for (const spec of JSON.parse(saved) as RoomSpec[]) join(spec, false)
@@ -90,6 +102,7 @@ export const useRoomsStore = defineStore('rooms', () => {
     const session = mesh.requireSession()
     if (!joined.value.some((r) => r.name === spec.name)) {
       joined.value = [...joined.value, spec]
+      left.delete(spec.name)
       save()
     }
     chat.attach(session.open(spec))
@@ -131,7 +144,9 @@ export const useRoomsStore = defineStore('rooms', () => {
   function leave (name: string): void {
     chat.detach(name)
     void mesh.session?.close(name)
+    const spec = joined.value.find((r) => r.name === name)
     joined.value = joined.value.filter((r) => r.name !== name)
+    if (spec?.kind === 'direct') left.add(name)
     save()
     if (active.value === name) setActive(joined.value[0]?.name ?? null)
   }
