@@ -21,6 +21,7 @@ import { decodeSyncMessage, encodeSyncMessage, type SyncMessage } from './messag
 import { PendingQueue, type PendingLimits } from './pending-queue.js'
 import { RoomPolicy } from './room-policy.js'
 import { createSignedAwareness, decodeSignedAwareness, verifySignedAwareness } from './signed-awareness.js'
+import { driveAwarenessByClock } from './awareness-clock.js'
 import { createSignedUpdate, decodeSignedUpdate, decodeStoredSignedUpdate, verifySignedUpdate, type SignedUpdate } from './signed-update.js'
 import type { DocStore, StoredLog } from './storage/doc-store.js'
 import { analyseUpdate, dependencyStatus, parentsAreTypes, type UpdateAnalysis } from './update-analysis.js'
@@ -108,6 +109,7 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
   private batch: Uint8Array[] = []
   private batchTimer: Timer | null = null
   private awarenessTimer: Timer | null = null
+  private releaseAwarenessClock: (() => void) | null = null
   private sweepTimer: Timer | null = null
   private nextSeq = 0
   private signTail: Promise<void> = Promise.resolve()
@@ -122,7 +124,19 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
     if (origin === this) return
     this.batch.push(update)
     this.stats.transactions++
-    this.batchTimer ??= this.clock.setTimeout(() => { void this.flush() }, this.batchWindowMs)
+    if (this.batchTimer !== null) return
+    // Nothing was signed in the last window: sign now (with whatever else this task writes,
+    // hence the microtask), and batch what follows until the window closes. An isolated edit
+    // thus pays no window; a stream of them still costs one signature per window.
+    this.batchTimer = this.clock.setTimeout(this.closeWindow, this.batchWindowMs)
+    queueMicrotask(() => { this.signBatched() })
+  }
+
+  private readonly closeWindow = (): void => {
+    this.batchTimer = null
+    if (this.batch.length === 0) return
+    this.signBatched()
+    this.batchTimer = this.clock.setTimeout(this.closeWindow, this.batchWindowMs)
   }
 
   private readonly onAwarenessUpdate = (_change: unknown, origin: unknown): void => {
@@ -180,6 +194,7 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
     this.authorship.set(clientId!, { kind: 'signed', author: this.identity.peerId, clientIndex: this.clientIndexValue })
     if (this.store !== null) await this.loadStore(this.store)
     this.awarenessValue = new awarenessProtocol.Awareness(this.doc)
+    this.releaseAwarenessClock = driveAwarenessByClock(this.awarenessValue, this.clock)
     this.awarenessValue.on('update', this.onAwarenessUpdate)
     this.doc.on('update', this.onDocUpdate)
     this.sweepTimer = this.clock.setInterval(() => { this.sweep() }, Math.max(1, this.pendingLimits.maxAgeMs))
@@ -199,6 +214,8 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
     this.sweepTimer = null
     this.awarenessTimer = null
     const awareness = this.awarenessValue
+    this.releaseAwarenessClock?.()
+    this.releaseAwarenessClock = null
     if (awareness !== null) {
       awareness.off('update', this.onAwarenessUpdate)
       awareness.destroy()
@@ -227,10 +244,14 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
       this.clock.clearTimeout(this.batchTimer)
       this.batchTimer = null
     }
+    this.signBatched()
+    await this.signTail
+  }
+
+  private signBatched (): void {
     const updates = this.batch
     this.batch = []
     if (updates.length > 0) this.signTail = this.signTail.then(async () => { await this.signBatch(updates) })
-    await this.signTail
   }
 
   /** Handles one sync message from `from`. Never throws; every refusal is a 'drop' event. */
@@ -542,6 +563,9 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
   }
 
   private applyNow (c: Candidate, touchesDoc: boolean): void {
+    // Before the doc changes: the app's observers of this very change may ask who wrote it
+    // (the signature and the clientID binding are checked, so this holds whatever follows).
+    if (c.update !== null) this.authorship.set(c.update.clientId, { kind: 'signed', author: c.update.author, clientIndex: c.update.clientIndex })
     if (touchesDoc) {
       try {
         Y.applyUpdate(this.doc, c.plain, this)
@@ -557,7 +581,6 @@ export class AuthenticatedDoc extends ObservableV2<AuthenticatedDocEvents> {
     if (c.update !== null) {
       const u = c.update
       this.log.add(u)
-      this.authorship.set(u.clientId, { kind: 'signed', author: u.author, clientIndex: u.clientIndex })
       this.unpersisted.push({ signed: true, bytes: u.bytes })
       this.emit('accepted', [{ bytes: u.bytes, author: u.author, clientId: u.clientId, from: c.from }])
     } else {

@@ -17,6 +17,7 @@ export { createSignedUpdate, decodeSignedUpdate, verifySignedUpdate } from './si
 export type { SignedUpdate, SignedUpdateHeader } from './signed-update.js'
 export { createSignedAwareness, decodeSignedAwareness, verifySignedAwareness } from './signed-awareness.js'
 export type { SignedAwareness } from './signed-awareness.js'
+export { driveAwarenessByClock } from './awareness-clock.js'
 export { encodeSyncMessage, decodeSyncMessage } from './messages.js'
 export type { SyncMessage, Vector } from './messages.js'
 export { UpdateLog } from './update-log.js'

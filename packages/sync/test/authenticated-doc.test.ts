@@ -75,6 +75,54 @@ describe('AuthenticatedDoc', () => {
     expect(a.adoc.stats.signed).toBe(1)
   })
 
+  it('records a remote author before the change reaches the document\'s observers', async () => {
+    const net = new Net()
+    const a = await replica(1)
+    const b = await replica(2)
+    net.add(a.peer, a.adoc)
+    net.add(b.peer, b.adoc)
+    const seenInObserver: unknown[] = []
+    b.text.observe(() => { seenInObserver.push(b.adoc.authorOf(a.adoc.doc.clientID)) })
+    await edit(a, () => a.text.insert(0, 'hi'))
+    await net.idle()
+    expect(seenInObserver).toEqual([{ kind: 'signed', author: a.peer, clientIndex: a.adoc.clientIndex }])
+  })
+
+  it('signs an isolated edit at once and batches the edits that follow until the window closes', async () => {
+    const a = await replica(1, { batchWindowMs: 20 })
+    const signed: number[] = []
+    const done = (count: number): Promise<void> => new Promise((resolve) => {
+      const check = (): void => { if (signed.length >= count) { a.adoc.off('signed', check); resolve() } }
+      a.adoc.on('signed', check)
+    })
+    a.adoc.on('signed', ({ transactions }) => { signed.push(transactions) })
+    let first = done(1)
+    a.text.insert(0, 'a') // nothing signed lately: no window to wait for
+    a.text.insert(1, 'b') // same task: signed with it
+    await first
+    expect(signed).toEqual([2])
+    for (let i = 0; i < 5; i++) a.text.insert(2 + i, 'x')
+    await Promise.resolve()
+    expect(signed).toEqual([2]) // the window is open: these wait for it
+    first = done(2)
+    clock.advance(20)
+    await first
+    expect(signed).toEqual([2, 5])
+    a.text.insert(0, 'y') // the window reopened behind that batch, so this one waits too
+    clock.advance(19)
+    await Promise.resolve()
+    expect(signed).toEqual([2, 5])
+    first = done(3)
+    clock.advance(1)
+    await first
+    expect(signed).toEqual([2, 5, 1])
+    clock.advance(20) // a window with nothing in it closes; the next edit leads again
+    first = done(4)
+    a.text.insert(0, 'z')
+    await first
+    expect(signed).toEqual([2, 5, 1, 1])
+  })
+
   it('rejects an author inserting under another identity\'s clientID, leaving the doc byte-identical', async () => {
     const victim = await replica(1)
     const attacker = await identity(9)

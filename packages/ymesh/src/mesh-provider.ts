@@ -19,7 +19,7 @@ import {
   type WebRtcTransportOptions
 } from '@ymesh/core'
 import {
-  AuthenticatedDoc, DocStore, RoomPolicy, SyncMessageType, encodeSyncMessage, storeKeyFromIdentity,
+  AuthenticatedDoc, DocStore, RoomPolicy, SyncMessageType, driveAwarenessByClock, encodeSyncMessage, storeKeyFromIdentity,
   type StorageError, type SyncStorage
 } from '@ymesh/sync'
 import { bridgeAwareness, rebindLocalClient } from './awareness-bridge.js'
@@ -123,6 +123,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private ownsPeer = false
   private unregister: (() => void) | null = null
   private unbridge: (() => void) | null = null
+  private releaseAwarenessClock: (() => void) | null = null
   private bc: BroadcastLink | null = null
   private readonly bcPeers = new Set<string>()
   private readonly neighbours = new Map<PeerId, { connection: Connection, synced: boolean }>()
@@ -168,6 +169,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.clock = options.clock ?? createSystemClock()
     this.rng = options.rng ?? createSystemRng()
     this.logger = options.logger ?? consoleLogger
+    // An Awareness we made keeps time by the injected clock (the app's own keeps its own timer).
+    if (options.awareness === undefined) this.releaseAwarenessClock = driveAwarenessByClock(this.awareness, this.clock)
     this.stock = new StockPeers({
       doc,
       awareness: this.awareness,
@@ -268,6 +271,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     await this.engine?.stop()
     if (this.ownsPeer) this.peer?.stop()
     // An Awareness we made holds a timer; the app's own is the app's to destroy.
+    this.releaseAwarenessClock?.()
+    this.releaseAwarenessClock = null
     if (this.options.awareness === undefined) this.awareness.destroy()
     super.destroy()
   }

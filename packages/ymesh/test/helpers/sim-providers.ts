@@ -2,7 +2,7 @@
 import * as Y from 'yjs'
 import { generateIdentity, type Identity } from '@ymesh/crypto'
 import { SimNetwork, type NetworkOptions } from '@ymesh/sim'
-import { createPeer, MemorySignalingHub, silentLogger, type MeshPeer, type PoolOptions } from '@ymesh/core'
+import { createPeer, MemorySignalingHub, silentLogger, type MeshPeer, type PeerOptions, type PoolOptions } from '@ymesh/core'
 import { DocRouter, MeshProvider, type MeshProviderOptions } from '../../src/index.js'
 
 export interface SimProvider {
@@ -21,11 +21,14 @@ export interface SimPeer {
   provide(room: string, options?: Partial<MeshProviderOptions>): Promise<SimProvider>
 }
 
+/** Peer options a scenario may set (the world supplies identity, transport, signaling, clock, rng, logger). */
+export type SimPeerOptions = Partial<Omit<PeerOptions, 'identity' | 'transport' | 'signaling' | 'clock' | 'rng' | 'logger'>>
+
 export interface SimWorld {
   readonly net: SimNetwork
   readonly hub: MemorySignalingHub
   readonly providers: SimProvider[]
-  add(label: string, room: string, options?: Partial<MeshProviderOptions> & { pool?: PoolOptions }): Promise<SimProvider>
+  add(label: string, room: string, options?: Partial<MeshProviderOptions> & { pool?: PoolOptions, peerOptions?: SimPeerOptions }): Promise<SimProvider>
   addPeer(label: string, pool?: PoolOptions): Promise<SimPeer>
   close(): Promise<void>
 }
@@ -43,11 +46,12 @@ export const createSimWorld = (seed: number, network: NetworkOptions = {}): SimW
       const transport = net.createTransport(identity.peerId)
       const rng = transport.rng.fork('peer')
       const signaling = hub.createSource({ localPeer: identity.peerId, clock: transport.clock, rng: rng.fork('signaling') })
-      const peer = createPeer({ identity, transport, signaling, clock: transport.clock, rng, logger: silentLogger, ...(options.pool === undefined ? {} : { pool: options.pool }) })
+      const { pool, peerOptions, ...providerOptions } = options
+      const peer = createPeer({ ...peerOptions, identity, transport, signaling, clock: transport.clock, rng, logger: silentLogger, ...(pool === undefined ? {} : { pool }) })
       peer.start()
       const doc = new Y.Doc()
       const provider = new MeshProvider(room, doc, {
-        peer, identity, clock: transport.clock, rng: rng.fork('provider'), logger: silentLogger, broadcastChannel: false, ...options
+        peer, identity, clock: transport.clock, rng: rng.fork('provider'), logger: silentLogger, broadcastChannel: false, ...providerOptions
       })
       const p = { provider, doc, peer, identity }
       providers.push(p)
