@@ -9,7 +9,10 @@ export const CHROMIUM_ARGS = [
 
 export default defineConfig({
   testDir: './e2e',
+  globalSetup: './e2e/global-setup.ts',
+  // Screenshots of the chat and the network panel are written here by the tests (kept when they pass).
   outputDir: '../../test-results/demo-e2e',
+  preserveOutput: 'always',
   // One set of real processes (signaling, anchor, web) serves the whole file; the steps build on each other.
   workers: 1,
   fullyParallel: false,

@@ -22,9 +22,24 @@ const send = async (page: Page, text: string): Promise<void> => {
   await page.getByRole('button', { name: 'Send' }).click()
 }
 const messages = (page: Page) => page.getByRole('list', { name: 'Messages' })
+// Tall enough that the screenshots hold the whole network panel (graph, peers, routes, server load).
+const VIEWPORT = { width: 1280, height: 1100 }
 const peerRows = (page: Page) => page.getByTestId('peer-row')
+const networkPanel = (page: Page) => page.getByRole('complementary', { name: 'Network' })
+/** Saves a screenshot as a test artifact (kept in test-results/demo-e2e and attached to the report). */
+const keep = async (name: string, target: Page | ReturnType<typeof networkPanel>): Promise<void> => {
+  const path = test.info().outputPath(`${name}.png`)
+  await target.screenshot({ path })
+  await test.info().attach(name, { path, contentType: 'image/png' })
+}
+/** Every connection says how it was signaled, and the panel shows the server-load numbers. */
+const expectSignaling = async (page: Page): Promise<void> => {
+  for (const cell of await networkPanel(page).getByTestId('signaled').all()) await expect(cell).toHaveText(/^(relayed|server|mixed)$/)
+  await expect(networkPanel(page).getByTestId('signals-server')).toHaveText(/^\d+$/)
+  await expect(networkPanel(page).getByTestId('signal-saving')).toHaveText(/^\d+%$/)
+}
 const openBob = async (): Promise<Page> => {
-  bobContext = await chromium.launchPersistentContext(bobProfile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+  bobContext = await chromium.launchPersistentContext(bobProfile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, viewport: VIEWPORT })
   const page = bobContext.pages()[0] ?? await bobContext.newPage()
   return page
 }
@@ -43,8 +58,7 @@ test.afterAll(async () => {
 })
 
 test('two browsers chat both ways over WebRTC', async () => {
-  const testInfo = test.info()
-  alice = await (await browser.newContext()).newPage()
+  alice = await (await browser.newContext({ viewport: VIEWPORT })).newPage()
   await alice.goto(`${servers.webUrl}/?room=${ROOM}&name=Alice`)
   bob = await openBob()
   await bob.goto(`${servers.webUrl}/?room=${ROOM}&name=Bob`)
@@ -58,23 +72,26 @@ test('two browsers chat both ways over WebRTC', async () => {
   // Bob has the room open, so Alice's message reaches "read".
   await expect(alice.locator('li.message', { hasText: 'hello bob' }).locator('.status')).toHaveText('read')
   await expect(peerRows(alice).filter({ hasText: 'anchor' })).toHaveCount(1)
-  await alice.screenshot({ path: testInfo.outputPath('chat.png') })
-  await alice.getByRole('complementary', { name: 'Network' }).screenshot({ path: testInfo.outputPath('network-panel.png') })
-  await testInfo.attach('chat', { path: testInfo.outputPath('chat.png'), contentType: 'image/png' })
-  await testInfo.attach('network-panel', { path: testInfo.outputPath('network-panel.png'), contentType: 'image/png' })
+  await expectSignaling(alice)
+  // The connections' pings (every 2 s) measured an RTT.
+  await expect(peerRows(alice).filter({ hasText: 'Bob' })).toContainText(' ms')
+  await keep('chat', alice)
+  await keep('network-panel', networkPanel(alice))
 })
 
 test('a late joiner gets the history', async () => {
-  const carol = await (await browser.newContext()).newPage()
+  const carol = await (await browser.newContext({ viewport: VIEWPORT })).newPage()
   await carol.goto(`${servers.webUrl}/?room=${ROOM}&name=Carol`)
   await expect(messages(carol).getByText('hello bob')).toBeVisible()
   await expect(messages(carol).getByText('hi alice')).toBeVisible()
+  await expect(peerRows(carol).filter({ hasText: 'anchor' })).toHaveCount(1)
+  await expectSignaling(carol)
+  await keep('network-panel-late-joiner', networkPanel(carol))
   await carol.context().close()
 })
 
 test('an offline member gets what was sent meanwhile, with the right statuses', async () => {
   test.setTimeout(120_000)
-  const testInfo = test.info()
   await bobContext.close()
   // Closing the browser profile cuts its WebRTC connections (setOffline would not).
   await expect(peerRows(alice).filter({ hasText: 'Bob' })).toHaveCount(0)
@@ -82,14 +99,18 @@ test('an offline member gets what was sent meanwhile, with the right statuses', 
   const mine = alice.locator('li.message', { hasText: 'while you were away' }).locator('.status')
   // Only the anchor has it: stored, not delivered.
   await expect(mine).toHaveText('stored')
+  await keep('stored-while-away', alice)
   bob = await openBob()
-  await bob.goto(`${servers.webUrl}/?room=${ROOM}`)
+  // No parameters: the room, the name and the history come from Bob's browser profile.
+  await bob.goto(servers.webUrl)
   // A returning peer finds the room through the server's rendezvous members; when its first
   // announce goes unanswered it re-announces with backoff (3 s, 6 s, 12 s, ...), so allow longer.
   await expect(messages(bob).getByText('while you were away')).toBeVisible({ timeout: 60_000 })
   await expect(bob.getByRole('textbox', { name: 'Display name' })).toHaveValue('Bob')
+  await expect(messages(bob).getByText('hello bob')).toBeVisible()
   await expect(mine).toHaveText('read')
-  await alice.screenshot({ path: testInfo.outputPath('after-offline.png') })
+  await expect(peerRows(alice).filter({ hasText: 'Bob' })).toHaveCount(1)
+  await keep('after-offline', alice)
 })
 
 test('a reload keeps the history (IndexedDB)', async () => {
