@@ -86,6 +86,7 @@ test('a late joiner gets the history', async () => {
   await expect(messages(carol).getByText('hi alice')).toBeVisible()
   await expect(peerRows(carol).filter({ hasText: 'anchor' })).toHaveCount(1)
   await expectSignaling(carol)
+  await expect(peerRows(carol).filter({ hasText: 'Alice' })).toContainText(' ms')
   await keep('network-panel-late-joiner', networkPanel(carol))
   await carol.context().close()
 })
