@@ -59,9 +59,11 @@ describe('chat store over the simulator', { timeout: 30_000 }, () => {
     // Bob has the room but not open: delivered, and it counts as unread for him.
     await mesh.until(() => mine()?.status === 'delivered')
     expect(bob.chat.rooms.general?.unread).toBe(1)
+    expect(bob.rooms.unreadTotal).toBe(1)
     bob.rooms.setActive('general')
     await mesh.until(() => mine()?.status === 'read')
     expect(bob.chat.rooms.general?.unread).toBe(0)
+    expect(bob.rooms.unreadTotal).toBe(0)
     // Replies carry the quoted text; presence lists both; the directory lists the room.
     const replyTo = mine()!.id
     void bob.chat.send('general', 'hi alice', replyTo)
