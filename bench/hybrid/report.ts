@@ -55,6 +55,11 @@ export const renderReport = (o: { stock: SetupResult, serverOnly: SetupResult, h
   for (const h of hyStats) for (const [k, v] of Object.entries(h.fallbackReasons)) reasons[k] = (reasons[k] ?? 0) + v
   const srtts = hyStats.map((h) => h.srttMs).filter((v): v is number => v !== null)
   const relays = o.hybrid.peers.filter((p) => (p.hybrid?.relayedForOthers ?? 0) > 0).length
+  const tally = (r: SetupResult, k: 'handshakeFailures' | 'closeReasons'): string => {
+    const t: Record<string, number> = {}
+    for (const p of r.peers) for (const [reason, v] of Object.entries(p[k] ?? {})) t[reason] = (t[reason] ?? 0) + v
+    return Object.entries(t).sort(([, a], [, b]) => b - a).map(([reason, v]) => `${reason} ${v}`).join(', ') || 'none'
+  }
   const check = (ok: boolean): string => ok ? 'met' : '**not met**'
   const vsStock = { m: reduction(hy.messages, st.messages), b: reduction(hy.bytes, st.bytes) }
   const vsServer = { m: reduction(hy.messages, so.messages), b: reduction(hy.bytes, so.bytes) }
@@ -93,9 +98,9 @@ machine's 1-minute load average when the room formed (2 cores, shared).
   ${n(sum('relayedForOthers'))} forwards), ${n(sum('fallbacks'))} fell back to the server (${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}),
   ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback); smoothed relay round trip
   (capsule out, ack back) p50 ${ms(pct(srtts, 0.5))} ms, max ${ms(pct(srtts, 1))} ms over ${srtts.length} peers with a sample.
-${st.atLow < o.stock.peers.length ? `- Stock y-webrtc caps only the connections a peer *initiates* (on another's announce), and a peer announces only
-  when it joins or loses a connection: once the early peers hold ${o.stockMaxConns} connections, later joiners get few or none
-  (here ${o.stock.peers.length - st.atLow} stayed below degree low). Its totals therefore undercount what a working ${o.peers}-peer
-  stock room costs; msgs/conn compares the cost per connection actually formed.
+- Failed link attempts (both ends count): server-only ${tally(o.serverOnly, 'handshakeFailures')}; hybrid ${tally(o.hybrid, 'handshakeFailures')}.
+  Connections closed: server-only ${tally(o.serverOnly, 'closeReasons')}; hybrid ${tally(o.hybrid, 'closeReasons')}.
+${st.atLow < o.stock.peers.length ? `- Stock y-webrtc: ${o.stock.peers.length - st.atLow} peers stayed below ${o.hybrid.spec.low} connections (y-webrtc dials only when it sees an announce and
+  has fewer than \`maxConns\`, counting the connections it accepted; a peer announces only when it joins or loses a connection).
 ` : ''}`
 }

@@ -65,14 +65,19 @@ const meshJoin = async (name, room, hybrid) => {
     connections: () => peer.connectionsIn(room).length,
     stats: () => ({
       hybrid: peer.hybrid === null ? null : { ...peer.hybrid.stats, relayedForOthers: peer.hybrid.relay.relayedForOthers, srttMs: peer.hybrid.timing.smoothedRttMs, parked: peer.hybrid.parkedTopics().length },
-      connectionsOpened: opened
+      connectionsOpened: opened,
+      handshakeFailures,
+      closeReasons
     }),
     stop: async () => { await provider.destroy(); peer.stop() }
   }
   let opened = 0
+  const handshakeFailures = {}
+  const closeReasons = {}
   const check = track(name, p)
   peer.on('connection-open', () => { opened++; check() })
-  peer.on('connection-close', check)
+  peer.on('connection-close', ({ reason }) => { closeReasons[reason] = (closeReasons[reason] ?? 0) + 1; check() })
+  peer.on('handshake-failed', ({ reason }) => { handshakeFailures[reason] = (handshakeFailures[reason] ?? 0) + 1 })
   provider.on('peers', check)
   provider.on('synced', ({ synced }) => {
     if (synced && p.synced === null) { p.synced = performance.now() - joinedAt; send({ event: 'progress', name, what: 'synced', ms: p.synced }) }

@@ -37,6 +37,9 @@ export interface HybridPeerStats {
   connections: number
   /** Connections this peer opened since its join (closed ones included). */
   connectionsOpened: number
+  /** Mesh only: link attempts that failed before a connection, and connections closed, by reason. */
+  handshakeFailures?: Record<string, number>
+  closeReasons?: Record<string, number>
   /** HybridSignaling.stats plus the capsules relayed for others; null for server-only and stock peers. */
   hybrid: null | {
     relayed: number
