@@ -60,6 +60,12 @@ export const renderReport = (o: { stock: SetupResult, serverOnly: SetupResult, h
     for (const p of r.peers) for (const [reason, v] of Object.entries(p[k] ?? {})) t[reason] = (t[reason] ?? 0) + v
     return Object.entries(t).sort(([, a], [, b]) => b - a).map(([reason, v]) => `${reason} ${v}`).join(', ') || 'none'
   }
+  /** Link attempts that became connections, both ends counted alike. */
+  const attempts = (r: SetupResult): string => {
+    const opened = r.peers.reduce((a, p) => a + p.connectionsOpened, 0)
+    const failed = r.peers.reduce((a, p) => a + Object.values(p.handshakeFailures ?? {}).reduce((x, y) => x + y, 0), 0)
+    return opened + failed === 0 ? '–' : share(opened, opened + failed)
+  }
   const check = (ok: boolean): string => ok ? 'met' : '**not met**'
   const vsStock = { m: reduction(hy.messages, st.messages), b: reduction(hy.bytes, st.bytes) }
   const vsServer = { m: reduction(hy.messages, so.messages), b: reduction(hy.bytes, so.bytes) }
@@ -98,7 +104,8 @@ machine's 1-minute load average when the room formed (2 cores, shared).
   ${n(sum('relayedForOthers'))} forwards), ${n(sum('fallbacks'))} fell back to the server (${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}),
   ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback); smoothed relay round trip
   (capsule out, ack back) p50 ${ms(pct(srtts, 0.5))} ms, max ${ms(pct(srtts, 1))} ms over ${srtts.length} peers with a sample.
-- Failed link attempts (both ends count): server-only ${tally(o.serverOnly, 'handshakeFailures')}; hybrid ${tally(o.hybrid, 'handshakeFailures')}.
+- Link attempts that became connections: server-only ${attempts(o.serverOnly)}, hybrid ${attempts(o.hybrid)}.
+  Failed link attempts (both ends count): server-only ${tally(o.serverOnly, 'handshakeFailures')}; hybrid ${tally(o.hybrid, 'handshakeFailures')}.
   Connections closed: server-only ${tally(o.serverOnly, 'closeReasons')}; hybrid ${tally(o.hybrid, 'closeReasons')}.
 ${st.atLow < o.stock.peers.length ? `- Stock y-webrtc: ${o.stock.peers.length - st.atLow} peers stayed below ${o.hybrid.spec.low} connections (y-webrtc dials only when it sees an announce and
   has fewer than \`maxConns\`, counting the connections it accepted; a peer announces only when it joins or loses a connection).
