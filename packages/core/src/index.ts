@@ -68,6 +68,8 @@ export type {
   SendSignalOptions
 } from './signaling/types.js'
 export type { WebSocketConstructor, WebSocketLike } from './signaling/websocket.js'
+export { decodeRelayMessage, encodeRelayMessage, decodeCapsule, encodeCapsule, CAPSULE_DOMAIN } from './signaling/relay-wire.js'
+export type { RelayMessage, Capsule } from './signaling/relay-wire.js'
 export { createPeer, MeshPeer } from './peer.js'
 export type { Peer, PeerOptions, PeerEvents, RoomSpec, CapabilityOptions, PeerCapabilities } from './peer.js'
 export { MessageRouter } from './routing/message-router.js'

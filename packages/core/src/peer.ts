@@ -159,6 +159,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   /** Newcomers whose broadcast announce we answered, and when (see PoolOptions.welcomeMs). */
   private readonly welcomed = new Map<PeerId, number>()
   private tick: Timer | null = null
+  private early: Timer | null = null
   private isRunning = false
   private readonly onAnnounce = (e: SignalingAnnounce): void => { this.guard(() => { this.announced(e) }) }
   private readonly onSignal = (e: SignalingSignal): void => { this.guard(() => { this.signalled(e) }) }
@@ -422,7 +423,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     if (!this.isRunning) return
     this.isRunning = false
     if (this.tick !== null) this.clock.clearInterval(this.tick)
-    this.tick = null
+    if (this.early !== null) this.clock.clearTimeout(this.early)
+    this.tick = this.early = null
     this.signaling.off('announce', this.onAnnounce)
     this.signaling.off('signal', this.onSignal)
     this.signaling.off('status', this.onStatus)
@@ -495,9 +497,10 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     return false
   }
 
-  private degree (topic: string): number {
+  /** Connections and attempts serving `topic` (only open connections with `openOnly`). */
+  private degree (topic: string, openOnly = false): number {
     let n = 0
-    for (const remote of this.entries.keys()) if (this.serves(remote, topic)) n++
+    for (const [remote, entry] of this.entries) if ((!openOnly || entry.connection !== null) && this.serves(remote, topic)) n++
     return n
   }
 
@@ -523,12 +526,24 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     if (room === undefined || e.from === this.peerId) return
     this.member(e.from, e.topic)
     this.candidate(room, e.from, e.ymesh, true)
+    // A member learned while the room has neighbours, but fewer than `low` (a newcomer reading its
+    // first neighbour's roster), is dialed at once rather than at the next review: it is signaled
+    // through that neighbour, so nothing is gained by waiting. A room with no neighbour keeps the
+    // review cadence, so that a newcomer's server answers gather into one round of dials.
+    const open = this.degree(e.topic, true)
+    if (e.to !== undefined && open > 0 && open < this.pool.degree.low && !this.entries.has(e.from)) this.reviewSoon()
     // A newcomer learns about existing ymesh peers from their replies (addressed, so cheap).
     // (Hybrid signaling passes a broadcast announce on only when this peer is to answer it.)
     if (e.to === undefined && e.ymesh) {
       this.welcome(e.from)
       this.signaling.announce(e.topic, e.from)
     }
+  }
+
+  private reviewSoon (): void {
+    if (this.early !== null || !this.isRunning) return
+    // A few ms: every member of one roster is in before the review.
+    this.early = this.clock.setTimeout(() => { this.early = null; this.guard(() => { this.maintain() }) }, 1)
   }
 
   private welcome (remote: PeerId): void {
@@ -663,7 +678,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     const busy = new Set(this.entries.keys())
     for (const room of this.rooms.values()) {
       for (const [peer, c] of room.candidates) if (c.failures >= this.pool.maxFailures) room.candidates.delete(peer)
-      const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic), total: this.entries.size, now }, this.rng)
+      const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic), open: this.degree(room.topic, true), total: this.entries.size, now }, this.rng)
       for (const remote of dials) {
         const c = room.candidates.get(remote) as Candidate
         const session = c.ymesh ? randomSession(this.rng) : undefined

@@ -104,9 +104,16 @@ export interface DialPlanInput {
   /** Connections and attempts in total. */
   readonly total: number
   readonly now: number
+  /** Open (authenticated) connections counting towards this room; default `degree`. */
+  readonly open?: number
 }
 
-/** Whom to dial for one room: anchors first, then random candidates, up to the target degree. */
+/**
+ * Whom to dial for one room: anchors first, then random candidates, up to the target degree.
+ * A room whose open connections are below `low` does not wait for attempts still in flight (a
+ * candidate that crashed holds its attempt until connectTimeoutMs): it dials up to `low - open`
+ * more, never beyond `high` connections and attempts together.
+ */
 export const planDials = (options: ResolvedPoolOptions, input: DialPlanInput, rng: Rng): PeerId[] => {
   const anchors: PeerId[] = []
   const others: PeerId[] = []
@@ -114,7 +121,8 @@ export const planDials = (options: ResolvedPoolOptions, input: DialPlanInput, rn
     if (input.busy.has(c.peer) || c.notBefore > input.now) continue
     ;(options.anchors.has(c.peer) ? anchors : others).push(c.peer)
   }
-  const room = Math.max(0, options.degree.target - input.degree)
+  const open = input.open ?? input.degree
+  const room = Math.max(0, options.degree.target - input.degree, Math.min(options.degree.low - open, options.degree.high - input.degree))
   const capacity = Math.max(0, options.maxConnections - input.total)
   // Anchors are always dialed, whatever the degree.
   const plan = anchors.slice(0, capacity)

@@ -87,6 +87,8 @@ interface Room {
   announces: number
   /** When a server reply was last passed on while we had no room neighbour (a newcomer dials one at a time). */
   bootstrapAt: number
+  /** When we last answered a newcomer's announce: we stay subscribed a while, since its offer comes through the server. */
+  answeredAt: number
 }
 
 /** Counts for tests and the bench (also exported as metrics). */
@@ -235,7 +237,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   join (topic: string, options: JoinOptions = {}): void {
     if (!this.rooms.has(topic)) {
       const now = this.init.clock.now()
-      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, bootstrapAt: -Infinity })
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, bootstrapAt: -Infinity, answeredAt: -Infinity })
     }
     this.wake()
     this.inner.join(topic, options)
@@ -498,6 +500,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     // rendezvous point and cut the room's server presence.
     if (!answer) { this.stats.ignored++; return }
     this.stats.answered++
+    room.answeredAt = now
     this.emitSafe('announce', e)
   }
 
@@ -554,7 +557,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private rendezvous (topic: string, room: Room, relayNeighbours: number, now: number): void {
     if (this.o.rendezvous <= 0 || this.inner.park === undefined || this.inner.unpark === undefined) return
     const elected = room.view.isRendezvous(this.o.rendezvous)
-    if (!room.parked && !elected && relayNeighbours >= this.o.leaveAt && now - room.joinedAt >= this.o.minStayMs) {
+    // A member that just answered a newcomer stays until the newcomer's offer arrived: a parked
+    // member gets no server signals, and the newcomer would wait for its attempt to time out.
+    const owed = now - room.answeredAt < this.o.reannounceMs
+    if (!room.parked && !elected && !owed && relayNeighbours >= this.o.leaveAt && now - room.joinedAt >= this.o.minStayMs) {
       room.parked = true
       this.inner.park(topic)
     } else if (room.parked && (elected || relayNeighbours === 0)) {
