@@ -1,11 +1,12 @@
 /** The components, mounted alone (stores on a fresh pinia hold what they show). */
 import { describe, expect, it } from 'vitest'
-import { mount } from '@vue/test-utils'
+import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import MessageComposer from '../src/components/MessageComposer.vue'
 import MessageList from '../src/components/MessageList.vue'
 import RoomSidebar from '../src/components/RoomSidebar.vue'
 import ChatPane from '../src/components/ChatPane.vue'
+import TopologyGraph from '../src/components/TopologyGraph.vue'
 import { useChatStore, type RoomView, type ViewMessage } from '../src/stores/chat'
 import { useRoomsStore } from '../src/stores/rooms'
 import { useMeshStore } from '../src/stores/mesh'
@@ -115,5 +116,59 @@ describe('ChatPane', () => {
     // Direct conversations with browsers only; no invite link for a public room.
     expect(w.findAll('.actions button').map((b) => b.text())).toEqual(['@Bob', 'Leave'])
     expect(w.find('li.message .status').text()).toBe('queued')
+  })
+})
+
+describe('TopologyGraph', () => {
+  it('draws every peer on a circle (this browser first, labelled "you") and every connection between drawn peers', () => {
+    const w = mount(TopologyGraph, {
+      props: {
+        nodes: [
+          { peer: 'b', name: 'Bob', role: 'browser', self: false },
+          { peer: 'a', name: 'anchor', role: 'anchor', self: false },
+          { peer: 'me', name: 'Me', role: 'browser', self: true }
+        ],
+        edges: [{ a: 'me', b: 'a' }, { a: 'me', b: 'b' }, { a: 'a', b: 'b' }, { a: 'b', b: 'gone' }]
+      }
+    })
+    expect(w.find('svg').attributes('aria-label')).toBe('Topology: 3 peers, 4 connections')
+    expect(w.findAll('text').map((t) => t.text())).toEqual(['Me (you)', 'anchor', 'Bob'])
+    // An edge to a peer that is not drawn is left out.
+    expect(w.findAll('line')).toHaveLength(3)
+    const circles = w.findAll('circle')
+    expect(circles.map((c) => c.attributes('fill'))).toEqual(['#3563e9', '#1f9d55', '#3563e9'])
+    // This browser sits at the top, larger.
+    expect([circles[0]!.attributes('cx'), circles[0]!.attributes('cy'), circles[0]!.attributes('r')]).toEqual(['150', '40', '14'])
+  })
+})
+
+describe('ChatPane in a private room and a direct conversation', () => {
+  it('offers the invite link in a private room, and names the other member in a direct one', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const rooms = useRoomsStore(pinia)
+    rooms.joined = [{ name: 'secret', kind: 'private', password: 'pw' }, { name: 'dm-1', kind: 'direct', password: 'x', with: 'Bob' }]
+    rooms.active = 'secret'
+    const chat = useChatStore(pinia)
+    chat.rooms.secret = view({ connected: 2, members: [{ id: 'b', name: 'Bob', role: 'browser', typing: false }] })
+    chat.rooms['dm-1'] = view({ connected: 1 })
+    const w = mount(ChatPane, { global: { plugins: [pinia] } })
+    expect(w.find('.presence').text()).toContain('2 peers connected')
+    const invite = w.findAll('.actions button').find((b) => b.text() === 'Copy invite link')!
+    await invite.trigger('click')
+    await flushPromises()
+    expect(invite.text()).toBe('Copied!')
+    rooms.active = 'dm-1'
+    await flushPromises()
+    expect(w.find('h2').text()).toBe('@ Bob')
+    expect(w.find('.presence').text()).toContain('1 peer connected')
+    // No direct-message buttons inside a direct conversation, no invite link.
+    expect(w.findAll('.actions button').map((b) => b.text())).toEqual(['Leave'])
+  })
+
+  it('welcomes when no room is open', () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    expect(mount(ChatPane, { global: { plugins: [pinia] } }).text()).toContain('Welcome to ymesh chat')
   })
 })
