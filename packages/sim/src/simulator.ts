@@ -215,6 +215,9 @@ export class Simulator implements Scheduler {
     let events = 0
     const queue = this.queue
     const inline = until === null && !this.everyEvent
+    // What the caller did since the last run may have queued microtasks: they run now, at
+    // the current time, as a real event loop runs them before its next task.
+    if (this.everyEvent) await drainMicrotasks()
     for (;;) {
       if (until !== null && until()) return { reason: 'met', events, time: this.nowMs }
       const event = queue.peek()

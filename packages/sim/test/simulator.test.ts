@@ -163,6 +163,17 @@ describe('Simulator and SimClock', () => {
     expect(log).toEqual(['continuation@1', 'next@1'])
   })
 
+  it('runs microtasks queued between runs at the current time, before the first event, by default', async () => {
+    const sim = new Simulator()
+    const log: string[] = []
+    sim.clock.setTimeout(() => log.push(`timer@${sim.now}`), 16)
+    await sim.advance(5)
+    // Test code acting between runs (an edit whose handler defers work to a microtask).
+    queueMicrotask(() => { sim.clock.setTimeout(() => log.push(`deferred@${sim.now}`), 0) })
+    await sim.advance(20)
+    expect(log).toEqual(['deferred@5', 'timer@16'])
+  })
+
   it('sends trace events to a callback when given one', async () => {
     const seen: string[] = []
     const sim = new Simulator({ trace: (e) => seen.push(e.kind) })

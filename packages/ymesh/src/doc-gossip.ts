@@ -10,7 +10,16 @@
  * 50 peers). A peer's first awareness entry builds its tree before it edits. Pruned edges
  * carry IHAVE announcements (ids only); an announced item that does not arrive within
  * `graftTimeoutMs` is pulled with a GRAFT, which also makes that edge eager again for that
- * source, so the tree repairs itself. Anti-entropy (sync-request) stays underneath.
+ * source, so the tree repairs itself. Two more repairs keep each tree the tree of first
+ * arrivals while the neighbour graph changes under it (Plumtree's optimisation step): when an
+ * item reaches us over its eager edge more than `optimizeAfterMs` after a lazy neighbour
+ * announced it, that neighbour is a shortcut — we ask it for that source's items (EAGER) and
+ * PRUNE the slow edge; and when the neighbour that brought a source's items goes away, the next
+ * IHAVE for that source is pulled at once (GRAFT, making that edge eager) instead of after
+ * `graftTimeoutMs`. (Asking every neighbour with EAGER as soon as a connection closes was
+ * tried: its messages race the pool's other closing connections, and the same seed then
+ * built a different neighbour graph.)
+ * Anti-entropy (sync-request) stays underneath.
  *
  * Why not @ymesh/core's Gossip: its envelopes are signed and verified per message by the
  * envelope's source, and carry a random id. Our items are already signed by their authors
@@ -23,11 +32,12 @@
  * Control messages travel inside doc-sync frames, after the document id, under a message
  * type the sync grammar does not use:
  *
- *   gossip-control = 32 • kind:varUint (0 IHAVE | 1 GRAFT | 2 PRUNE) • count:varUint • id*
+ *   gossip-control = 32 • kind:varUint (0 IHAVE | 1 GRAFT | 2 PRUNE | 3 EAGER) • count:varUint • id*
  *   id             = what:varUint (0 update | 1 awareness) • clientId:varUint • a:varUint • b:varUint
  *                    -- update: seqStart, seqEnd; awareness: clock, 0
  *   IHAVE: I have these; GRAFT: send me these, and push their sources' items to me again;
  *   PRUNE: stop pushing these ids' sources (clientIDs) to me, announce them instead.
+ *   EAGER: push these ids' sources to me again (like GRAFT, without sending the items).
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -39,7 +49,7 @@ export const GOSSIP_CONTROL_TYPE = 32
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 
-export const GossipControlKind = Object.freeze({ IHave: 0, Graft: 1, Prune: 2 } as const)
+export const GossipControlKind = Object.freeze({ IHave: 0, Graft: 1, Prune: 2, Eager: 3 } as const)
 export type GossipControlKind = (typeof GossipControlKind)[keyof typeof GossipControlKind]
 
 export interface ItemId {
@@ -72,7 +82,7 @@ export const encodeGossipControl = (control: GossipControl): Uint8Array => encod
 export const decodeGossipControl = (bytes: Uint8Array): GossipControl => decodeAll(bytes, 'gossip control', (d) => {
   const type = decoding.readVarUint(d)
   if (type !== GOSSIP_CONTROL_TYPE) throw new InvalidMessageError(`gossip control starts with ${GOSSIP_CONTROL_TYPE}, not ${type}`)
-  const kind = readBoundedVarUint(d, GossipControlKind.Prune, 'gossip control kind') as GossipControlKind
+  const kind = readBoundedVarUint(d, GossipControlKind.Eager, 'gossip control kind') as GossipControlKind
   const count = readBoundedVarUint(d, MAX_CONTROL_IDS, 'gossip control id count')
   const ids: ItemId[] = []
   for (let i = 0; i < count; i++) {
@@ -112,6 +122,8 @@ export interface DocGossipOptions {
   readonly plumtree?: boolean
   readonly graftTimeoutMs?: number
   readonly ihaveDelayMs?: number
+  /** An item arriving this much later than a lazy neighbour's IHAVE for it makes that neighbour eager for its source (and prunes the slow edge). Default 10 ms. */
+  readonly optimizeAfterMs?: number
   readonly maxSeen?: number
   readonly maxCached?: number
   readonly cacheTtlMs?: number
@@ -129,15 +141,23 @@ export interface DocGossipStats {
   announced: number
   grafts: number
   prunes: number
+  /** Lazy edges made eager because they announced items sooner than the eager edge brought them. */
+  shortcuts: number
+  /** GRAFTs sent at once because the neighbour that brought that source's items went away. */
+  reattached: number
 }
 
-interface Missing { id: ItemId, announcers: PeerId[], deadline: number, attempts: number }
+interface Missing { id: ItemId, announcers: PeerId[], deadline: number, attempts: number, announcedAt: number }
 
 export class DocGossip {
-  readonly stats: DocGossipStats = { received: 0, updatesReceived: 0, duplicates: 0, pushed: 0, announced: 0, grafts: 0, prunes: 0 }
+  readonly stats: DocGossipStats = { received: 0, updatesReceived: 0, duplicates: 0, pushed: 0, announced: 0, grafts: 0, prunes: 0, shortcuts: 0, reattached: 0 }
   private readonly neighbours = new Set<PeerId>()
   /** Source clientID → neighbours that PRUNEd it (they get IHAVEs instead of pushes). Oldest source first. */
   private readonly pruned = new Map<number, Set<PeerId>>()
+  /** Source clientID → the neighbour its latest new item came from, and that item's id (our parent in its tree). */
+  private readonly parents = new Map<number, { peer: PeerId, id: ItemId }>()
+  /** Sources whose parent went away: their next IHAVE is pulled at once. Oldest first. */
+  private readonly orphans = new Set<number>()
   /** Keys accepted (or being checked by the engine), oldest first. */
   private readonly seen = new Map<string, number>()
   private readonly checking = new Set<string>()
@@ -149,6 +169,7 @@ export class DocGossip {
   private readonly plumtree: boolean
   private readonly graftTimeoutMs: number
   private readonly ihaveDelayMs: number
+  private readonly optimizeAfterMs: number
   private readonly maxSeen: number
   private readonly maxCached: number
   private readonly cacheTtlMs: number
@@ -158,6 +179,7 @@ export class DocGossip {
     this.plumtree = options.plumtree ?? true
     this.graftTimeoutMs = options.graftTimeoutMs ?? 150
     this.ihaveDelayMs = options.ihaveDelayMs ?? 10
+    this.optimizeAfterMs = options.optimizeAfterMs ?? 10
     this.maxSeen = options.maxSeen ?? 65_536
     this.maxCached = options.maxCached ?? 4_096
     this.cacheTtlMs = options.cacheTtlMs ?? 120_000
@@ -172,12 +194,22 @@ export class DocGossip {
   }
 
   remove (peer: PeerId): void {
-    this.neighbours.delete(peer)
+    if (!this.neighbours.delete(peer)) return
     for (const set of this.pruned.values()) set.delete(peer)
     this.pendingIHave.delete(peer)
     for (const m of this.missing.values()) {
       const at = m.announcers.indexOf(peer)
       if (at >= 0) m.announcers.splice(at, 1)
+    }
+    // Sources whose items this neighbour brought us: the next one will only be announced.
+    for (const [source, parent] of this.parents) {
+      if (parent.peer !== peer) continue
+      this.parents.delete(source)
+      this.orphans.add(source)
+      if (this.orphans.size > DocGossip.MAX_SOURCES) {
+        const oldest = this.orphans.values().next().value
+        if (oldest !== undefined) this.orphans.delete(oldest)
+      }
     }
   }
 
@@ -210,7 +242,41 @@ export class DocGossip {
       return 'duplicate'
     }
     this.checking.add(key)
+    if (this.plumtree && this.neighbours.has(from)) this.arrivedFrom(id, key, from)
     return 'new'
+  }
+
+  /** A first copy from a neighbour: it is our parent for that source — unless a lazy neighbour announced it well before. */
+  private arrivedFrom (id: ItemId, key: string, from: PeerId): void {
+    const missing = this.missing.get(key)
+    const shortcut = missing?.announcers[0]
+    // Not when we pulled it (attempts > 0): then this copy answers our GRAFT, it is no eager edge.
+    if (missing !== undefined && missing.attempts === 0 && shortcut !== undefined && shortcut !== from &&
+      this.options.clock.now() - missing.announcedAt > this.optimizeAfterMs) {
+      this.stats.shortcuts++
+      this.stats.prunes++
+      this.sendControl(shortcut, GossipControlKind.Eager, [id])
+      this.options.send(from, encodeGossipControl({ kind: GossipControlKind.Prune, ids: [id] }))
+      this.setParent(id, shortcut)
+      return
+    }
+    this.setParent(id, from)
+  }
+
+  private setParent (id: ItemId, peer: PeerId): void {
+    this.orphans.delete(id.clientId)
+    this.parents.delete(id.clientId) // re-inserted: newest last, so the cap drops the stalest source
+    this.parents.set(id.clientId, { peer, id })
+    if (this.parents.size > DocGossip.MAX_SOURCES) {
+      const oldest = this.parents.keys().next().value
+      if (oldest !== undefined) this.parents.delete(oldest)
+    }
+  }
+
+  private sendControl (to: PeerId, kind: GossipControlKind, ids: readonly ItemId[]): void {
+    for (let at = 0; at < ids.length; at += MAX_CONTROL_IDS) {
+      this.options.send(to, encodeGossipControl({ kind, ids: ids.slice(at, at + MAX_CONTROL_IDS) }))
+    }
   }
 
   /** The engine finished with a copy received() called new; unless it was accepted, later copies may get through. */
@@ -251,6 +317,9 @@ export class DocGossip {
       case GossipControlKind.Prune:
         for (const id of c.ids) this.prune(id.clientId, from)
         return
+      case GossipControlKind.Eager:
+        for (const id of c.ids) this.pruned.get(id.clientId)?.delete(from)
+        return
       case GossipControlKind.Graft:
         for (const id of c.ids) {
           this.pruned.get(id.clientId)?.delete(from)
@@ -276,6 +345,8 @@ export class DocGossip {
     this.missing.clear()
     this.neighbours.clear()
     this.pruned.clear()
+    this.parents.clear()
+    this.orphans.clear()
   }
 
   private prune (source: number, peer: PeerId): void {
@@ -325,8 +396,17 @@ export class DocGossip {
       return
     }
     if (this.missing.size >= this.maxSeen) return // anti-entropy will bring it
-    const deadline = this.options.clock.now() + this.graftTimeoutMs
-    this.missing.set(key, { id, announcers: [from], deadline, attempts: 0 })
+    const now = this.options.clock.now()
+    if (this.orphans.delete(id.clientId)) {
+      // No eager edge brings this source any more: pull it now, which also makes this edge its new one.
+      this.stats.reattached++
+      this.stats.grafts++
+      this.missing.set(key, { id, announcers: [from], deadline: now + this.graftTimeoutMs, attempts: 1, announcedAt: now })
+      this.sendControl(from, GossipControlKind.Graft, [id])
+      this.pullTimer ??= this.options.clock.setTimeout(() => { this.pull() }, this.graftTimeoutMs)
+      return
+    }
+    this.missing.set(key, { id, announcers: [from], deadline: now + this.graftTimeoutMs, attempts: 0, announcedAt: now })
     this.pullTimer ??= this.options.clock.setTimeout(() => { this.pull() }, this.graftTimeoutMs)
   }
 

@@ -82,6 +82,60 @@ describe('DocGossip', () => {
     g.stop()
   })
 
+  it('a lazy neighbour that announced an item well before its eager copy arrived becomes eager for that source (EAGER), and the slow edge is pruned', async () => {
+    const { sim, g, controls } = setup()
+    g.control(encodeGossipControl({ kind: GossipControlKind.IHave, ids: [id(4, 0)] }), P('z'))
+    await sim.advance(10) // within optimizeAfterMs: a tie, not a shortcut
+    expect(g.received(id(4, 0), P('x'))).toBe('new')
+    expect(controls(GossipControlKind.Eager)).toHaveLength(0)
+    g.deliver(id(4, 0), new Uint8Array([2]), P('x'))
+    g.control(encodeGossipControl({ kind: GossipControlKind.IHave, ids: [id(4, 1)] }), P('z'))
+    await sim.advance(25)
+    expect(g.received(id(4, 1), P('x'))).toBe('new')
+    expect(controls(GossipControlKind.Eager).map((s) => [s.to, decodeGossipControl(s.message).ids])).toEqual([['z', [id(4, 1)]]])
+    expect(controls(GossipControlKind.Prune).map((s) => s.to)).toEqual(['x'])
+    expect(g.stats.shortcuts).toBe(1)
+    // z is now our parent for source 4: when it leaves, source 4's next IHAVE is pulled at once.
+    g.deliver(id(4, 1), new Uint8Array([2]), P('x'))
+    g.remove(P('z'))
+    g.control(encodeGossipControl({ kind: GossipControlKind.IHave, ids: [id(4, 2)] }), P('y'))
+    expect(controls(GossipControlKind.Graft).map((s) => [s.to, decodeGossipControl(s.message).ids])).toEqual([['y', [id(4, 2)]]])
+    expect(g.stats.reattached).toBe(1)
+    g.stop()
+  })
+
+  it('EAGER from a neighbour that had pruned a source resumes pushing it there, without resending anything', () => {
+    const { g, sent } = setup()
+    g.control(encodeGossipControl({ kind: GossipControlKind.Prune, ids: [id(3, 0)] }), P('y'))
+    g.deliver(id(3, 0), new Uint8Array([2]), null)
+    expect(g.lazyPeers(3)).toEqual(['y'])
+    sent.length = 0
+    g.control(encodeGossipControl({ kind: GossipControlKind.Eager, ids: [id(3, 0)] }), P('y'))
+    expect(sent).toEqual([])
+    expect(g.eagerPeers(3).sort()).toEqual(['x', 'y', 'z'])
+    g.stop()
+  })
+
+  it('after losing the neighbour that brought a source\'s items, the next IHAVE for it is pulled at once; other sources still wait graftTimeoutMs', async () => {
+    const { sim, g, controls } = setup()
+    expect(g.received(id(6, 0), P('x'))).toBe('new')
+    g.deliver(id(6, 0), new Uint8Array([2]), P('x'))
+    expect(g.received(id(7, 0), P('y'))).toBe('new')
+    g.deliver(id(7, 0), new Uint8Array([2]), P('y'))
+    g.remove(P('x'))
+    g.remove(P('x')) // not a neighbour any more: nothing changes
+    g.control(encodeGossipControl({ kind: GossipControlKind.IHave, ids: [id(6, 1), id(7, 1)] }), P('z'))
+    expect(controls(GossipControlKind.Graft).map((s) => [s.to, decodeGossipControl(s.message).ids])).toEqual([['z', [id(6, 1)]]])
+    // Source 6's copy answers the GRAFT: z becomes its parent, with no shortcut taken.
+    await sim.advance(60)
+    expect(g.received(id(6, 1), P('z'))).toBe('new')
+    g.deliver(id(6, 1), new Uint8Array([2]), P('z'))
+    await sim.advance(91)
+    expect(controls(GossipControlKind.Graft).map((s) => decodeGossipControl(s.message).ids)).toEqual([[id(6, 1)], [id(7, 1)]])
+    expect(g.stats).toMatchObject({ reattached: 1, shortcuts: 0 })
+    g.stop()
+  })
+
   it('flooding (plumtree: false) pushes to every neighbour, never prunes, ignores IHAVE', async () => {
     const { sim, g, sent } = setup(false)
     g.deliver(id(1, 0), new Uint8Array([2]), null)
