@@ -55,7 +55,7 @@ export const renderReport = (o: { stock: SetupResult, serverOnly: SetupResult, h
   for (const h of hyStats) for (const [k, v] of Object.entries(h.fallbackReasons)) reasons[k] = (reasons[k] ?? 0) + v
   const srtts = hyStats.map((h) => h.srttMs).filter((v): v is number => v !== null)
   const relays = o.hybrid.peers.filter((p) => (p.hybrid?.relayedForOthers ?? 0) > 0).length
-  const tally = (r: SetupResult, k: 'handshakeFailures' | 'closeReasons'): string => {
+  const tally = (r: SetupResult, k: 'handshakeFailures' | 'closeReasons' | 'counters'): string => {
     const t: Record<string, number> = {}
     for (const p of r.peers) for (const [reason, v] of Object.entries(p[k] ?? {})) t[reason] = (t[reason] ?? 0) + v
     return Object.entries(t).sort(([, a], [, b]) => b - a).map(([reason, v]) => `${reason} ${v}`).join(', ') || 'none'
@@ -107,6 +107,8 @@ machine's 1-minute load average when the room formed (2 cores, shared).
 - Link attempts that became connections: server-only ${attempts(o.serverOnly)}, hybrid ${attempts(o.hybrid)}.
   Failed link attempts (both ends count): server-only ${tally(o.serverOnly, 'handshakeFailures')}; hybrid ${tally(o.hybrid, 'handshakeFailures')}.
   Connections closed: server-only ${tally(o.serverOnly, 'closeReasons')}; hybrid ${tally(o.hybrid, 'closeReasons')}.
+  Core counters, server-only: ${tally(o.serverOnly, 'counters')}.
+  Core counters, hybrid: ${tally(o.hybrid, 'counters')}.
 ${st.atLow < o.stock.peers.length ? `- Stock y-webrtc: ${o.stock.peers.length - st.atLow} peers stayed below ${o.hybrid.spec.low} connections (y-webrtc dials only when it sees an announce and
   has fewer than \`maxConns\`, counting the connections it accepted; a peer announces only when it joins or loses a connection).
 ` : ''}`

@@ -41,6 +41,17 @@ const track = (name, p) => {
 
 // Loaded before 'ready', so that the first join's time is the join's, not the module loading's.
 const libs = kind === 'mesh' ? { ...await import('ymesh'), ...await import('@ymesh/core') } : null
+// The core counters that say how links came about or why they did not (Prometheus text of the peer).
+const COUNTER = /^(ymesh_(?:drops|signaling_drops|glare|connections_opened|relayed_signal_\w+)_total)(\{[^}]*\})? (\d+)$/
+const coreCounters = (text) => {
+  const out = {}
+  for (const line of text.split('\n')) {
+    const m = COUNTER.exec(line)
+    if (m !== null) out[`${m[1]}${m[2] ?? ''}`] = Number(m[3])
+  }
+  return out
+}
+
 const meshJoin = async (name, room, hybrid) => {
   const { MeshProvider, createPeer, generateIdentity, silentLogger } = libs
   const joinedAt = performance.now()
@@ -67,7 +78,8 @@ const meshJoin = async (name, room, hybrid) => {
       hybrid: peer.hybrid === null ? null : { ...peer.hybrid.stats, relayedForOthers: peer.hybrid.relay.relayedForOthers, srttMs: peer.hybrid.timing.smoothedRttMs, parked: peer.hybrid.parkedTopics().length },
       connectionsOpened: opened,
       handshakeFailures,
-      closeReasons
+      closeReasons,
+      counters: coreCounters(peer.metricsText())
     }),
     stop: async () => { await provider.destroy(); peer.stop() }
   }

@@ -40,6 +40,8 @@ export interface HybridPeerStats {
   /** Mesh only: link attempts that failed before a connection, and connections closed, by reason. */
   handshakeFailures?: Record<string, number>
   closeReasons?: Record<string, number>
+  /** Mesh only: core counters by 'name{labels}' — drops, signaling drops, glare, connections opened by signal path, relayed-signal counters. */
+  counters?: Record<string, number>
   /** HybridSignaling.stats plus the capsules relayed for others; null for server-only and stock peers. */
   hybrid: null | {
     relayed: number
