@@ -4,14 +4,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
-import { createPinia, setActivePinia, type Pinia } from 'pinia'
+import { createPinia, setActivePinia } from 'pinia'
 import NetworkPanel from '../src/components/NetworkPanel.vue'
-import { useMeshStore } from '../src/stores/mesh'
-import { useRoomsStore } from '../src/stores/rooms'
-import { useChatStore } from '../src/stores/chat'
 import { emptyTotals, qualityOf, useNetworkStore, type PeerRow } from '../src/stores/network'
 import { percentOf, signalCountsOf, signalPathOf, type SignalPathSource } from '../src/mesh/signal-path'
-import { createSimMesh, type SimMesh } from './helpers/sim-node'
+import { createBrowsers, type SimBrowsers } from './helpers/browsers'
 
 describe('signalPathOf', () => {
   const stub = (answers: Record<string, 'mesh' | 'server' | 'mixed'>, hybrid: object | null = {}): SignalPathSource =>
@@ -37,50 +34,34 @@ describe('signalPathOf', () => {
   })
 })
 
-let mesh: SimMesh | null = null
-const pinias: Pinia[] = []
+let sim: SimBrowsers | null = null
 
 afterEach(async () => {
-  if (mesh === null) return
-  let pending = 0
-  for (const p of pinias.splice(0)) {
-    setActivePinia(p)
-    useChatStore().dispose()
-    useNetworkStore().stop()
-    pending++
-    void useMeshStore().stop().finally(() => { pending-- })
-  }
-  await mesh.until(() => pending === 0)
-  await mesh.close()
-  mesh = null
+  await sim?.close()
+  sim = null
   localStorage.clear()
 })
 
-const browser = async (label: string, name: string) => {
-  const pinia = createPinia()
-  pinias.push(pinia)
-  setActivePinia(pinia)
-  const m = useMeshStore(pinia)
-  await m.start({ node: await mesh!.node(label), name })
-  const rooms = useRoomsStore(pinia)
-  rooms.start()
-  rooms.join({ name: 'net', kind: 'public' })
-  return { pinia, m, chat: useChatStore(pinia), network: useNetworkStore(pinia) }
+const inNet = async (label: string, name: string) => {
+  const b = await sim!.browser(label, name)
+  b.rooms.join({ name: 'net', kind: 'public' })
+  return b
 }
 
 const serverLoad = (async () => new Response(JSON.stringify({ bytesIn: 600, bytesOut: 400, messagesIn: 7, messagesOut: 13 }))) as unknown as typeof fetch
 
 describe('network store over the simulator', { timeout: 30_000 }, () => {
   it('lists connected peers with role, RTT, quality and how they were signaled; the graph, routes and server-load numbers', async () => {
-    mesh = createSimMesh(21)
-    const alice = await browser('alice', 'Alice')
+    sim = createBrowsers(21)
+    const mesh = sim.mesh
+    const alice = await inNet('alice', 'Alice')
     await mesh.net.sim.advance(1_500)
-    const bob = await browser('bob', 'Bob')
+    const bob = await inNet('bob', 'Bob')
     await mesh.until(() => (bob.chat.rooms.net?.connected ?? 0) === 1)
     // Carol arrives once Alice and Bob form a mesh: one of them (the rendezvous) answers her
     // through the server, and her connection to the other is signaled through it: relayed.
     await mesh.net.sim.advance(1_500)
-    const carol = await browser('carol', 'Carol')
+    const carol = await inNet('carol', 'Carol')
     const session = carol.m.requireSession()
     const handle = session.get('net')!
     // Every pair connected, every member's presence lists its links, and pings measured RTT.
