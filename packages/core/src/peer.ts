@@ -112,7 +112,15 @@ interface Entry {
   connection: Connection | null
   /** The paths the remote's signals of this attempt came by. */
   readonly paths: Set<SignalPath>
+  readonly startedAt: number
 }
+
+/**
+ * Crossing offers (glare) leave both sides within a signaling round trip of each other. An
+ * attempt of ours older than this that never heard from the remote went to a previous
+ * incarnation of it (it restarted): it yields to the remote's new offer instead of winning.
+ */
+const GLARE_WINDOW_MS = 2_000
 
 export interface Peer {
   readonly peerId: PeerId
@@ -577,7 +585,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       if (entry.initiator && entry.connection === null) {
         // Glare: both sides offered. ymesh peers: the smaller peer id's offer wins. Stock
         // peers: y-webrtc's rule, the higher token wins.
-        const oursWins = e.ymesh ? this.peerId < e.from : (entry.token ?? 0) > (e.token ?? 0)
+        const stale = entry.paths.size === 0 && this.clock.now() - entry.startedAt > GLARE_WINDOW_MS
+        const oursWins = !stale && (e.ymesh ? this.peerId < e.from : (entry.token ?? 0) > (e.token ?? 0))
         this.metrics.glare.inc({ winner: oursWins ? 'local' : 'remote' })
         if (oursWins) return
         this.drop(entry, 'glare')
@@ -610,7 +619,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       this.logger.warn('could not create a link', { remote, error })
       return null
     }
-    const entry: Entry = { remote, topic, link, initiator, ymesh, session, token, handshake: null, connection: null, paths: new Set() }
+    const entry: Entry = { remote, topic, link, initiator, ymesh, session, token, handshake: null, connection: null, paths: new Set(), startedAt: this.clock.now() }
     this.entries.set(remote, entry)
     const handshake = startHandshake({
       identity: this.options.identity,

@@ -289,6 +289,9 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
   }
 
   private lookup (destination: PeerId, arrivedFrom: PeerId | null): PeerId | null {
+    // A neighbour is reached straight away: the table may still hold a route to it learned before
+    // this connection opened (through a peer whose own link to it is dead: a member that restarted).
+    if (destination !== arrivedFrom && this.init.neighbours.get(destination) !== undefined) return destination
     if (this.options.routing) {
       const next = this.table.nextHop(destination, arrivedFrom)
       if (next !== null && this.init.neighbours.get(next) !== undefined) return next

@@ -142,6 +142,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private readonly announcesSeen = new Map<string, number>()
   /** Per author: the neighbours its last capsule named as reaching it (sealed and signed by it). */
   private readonly reachOf = new Map<PeerId, PeerId[]>()
+  /** Rosters from a connection still opening on our side, looked at again shortly. */
+  private readonly lateRosters = new Set<Timer>()
+  /** `peer|session` of link attempts whose remote signals came through the server: we answer the same way. */
+  private readonly serverSessions = new Set<string>()
   /** `author|seq` of recent capsules that carried signals (so their duplicates are acked again). */
   private readonly withSignals = new Set<string>()
 
@@ -219,11 +223,14 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     for (const b of this.batches.values()) if (b.timer !== null) this.init.clock.clearTimeout(b.timer)
     for (const p of this.pending.values()) if (p.timer !== null) this.init.clock.clearTimeout(p.timer)
     for (const a of this.acksOwed.values()) if (a.timer !== null) this.init.clock.clearTimeout(a.timer)
+    for (const t of this.lateRosters) this.init.clock.clearTimeout(t)
+    this.lateRosters.clear()
     this.acksOwed.clear()
     this.replyVia.clear()
     this.introducer.clear()
     this.reachOf.clear()
     this.withSignals.clear()
+    this.serverSessions.clear()
     this.announcesSeen.clear()
     this.batches.clear()
     this.pending.clear()
@@ -278,8 +285,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.indexes.set(key, index + 1)
     if (this.indexes.size > 4096) this.indexes.delete(this.indexes.keys().next().value as string)
     // A target no route and no reply path leads to is not in our mesh yet (a newcomer): relays would only decline.
-    const reachable = this.init.neighbours.get(to) !== undefined || this.init.router.nextHopTo(to) !== null || this.replyVia.has(to) ||
-      this.introducer.has(to) || this.reachOf.has(to)
+    // A remote whose signals of this attempt came through the server gets ours the same way: it may
+    // be a member that restarted, which stale routes still lead to its previous incarnation.
+    const reachable = !this.serverSessions.has(key) && (this.init.neighbours.get(to) !== undefined || this.init.router.nextHopTo(to) !== null || this.replyVia.has(to) ||
+      this.introducer.has(to) || this.reachOf.has(to))
     if (!this.running || this.init.neighbours.size === 0 || !this.init.router.started || !reachable) {
       this.serverSignal(topic, to, session, index, signal, options.token)
       return
@@ -463,6 +472,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private readonly onSignal = (signal: SignalingSignal): void => {
     const e: SignalingSignal = { ...signal, via: 'server' }
     this.rooms.get(e.topic)?.view.saw(e.from, this.init.clock.now())
+    if (e.session !== undefined) {
+      this.serverSessions.add(`${e.from}|${e.session}`)
+      if (this.serverSessions.size > 1024) this.serverSessions.delete(this.serverSessions.values().next().value as string)
+    }
     if (e.ymesh && e.session !== undefined && e.index !== undefined) this.order.push(`${e.from}|${e.session}`, e.index, e)
     else this.emitSafe('signal', e)
   }
@@ -492,8 +505,9 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (this.announcesSeen.size > 4096) this.announcesSeen.delete(this.announcesSeen.keys().next().value as string)
     // A member still bootstrapping itself (no room neighbour, but it knows of members) would
     // split the room off into a second mesh, so it answers only a third announce; a member
-    // alone in the room is its rendezvous point.
-    const settled = roomNeighbours > 0 || room.view.size === 0
+    // alone in the room is its rendezvous point — also when the only member it knows of is the
+    // announcer itself, coming back (a closed page reopened): no other mesh can be split off.
+    const settled = roomNeighbours > 0 || room.view.size === 0 || (room.view.size === 1 && room.view.has(e.from))
     const answer = this.o.rendezvous <= 0 || seen >= 3 || (settled && (seen === 2 || room.view.isRendezvous(this.o.rendezvous)))
     // Not into the view yet: a member counts for the rendezvous election once the mesh reaches
     // it (a connection or a roster), or a newcomer nobody connected to would unseat a
@@ -517,9 +531,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }
   }
 
-  private rosterFrom (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>): void {
+  private rosterFrom (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, late = false): void {
     const room = this.rooms.get(topic)
-    if (room === undefined || this.init.neighbours.get(from) === undefined) return
+    if (room === undefined) return
+    if (this.init.neighbours.get(from) === undefined) {
+      // The roster a member sends the moment its side of a new connection opens can arrive
+      // before our side has opened: look again shortly rather than wait for its next roster.
+      if (!late && this.lateRosters.size < 64) {
+        const timer = this.init.clock.setTimeout(() => { this.lateRosters.delete(timer); this.rosterFrom(from, topic, entries, true) }, 50)
+        this.lateRosters.add(timer)
+      }
+      return
+    }
     const now = this.init.clock.now()
     room.view.saw(from, now)
     for (const [peer, age] of entries) {
