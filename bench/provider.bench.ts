@@ -88,7 +88,7 @@ async function spread (n: number, fullMesh: boolean, gossip: boolean): Promise<S
     await sim.advance(1_000, { maxEvents: 50_000_000 })
     const next = edgesOf(ps).key
     if (next !== key) { key = next; stableSince = sim.now }
-    if (Math.round(sim.now) % 5_000 === 0) log(`  settling: ${status()}`)
+    if (Math.floor(sim.now / 5_000) !== Math.floor((sim.now - 1_000) / 5_000)) log(`  settling: ${status()}`)
   }
   log(`  settled: ${status()}`)
   const setupMs = sim.now
