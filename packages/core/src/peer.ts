@@ -163,6 +163,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   private ownTransport = false
   private readonly rooms = new Map<string, Room>() // by topic
   private readonly entries = new Map<PeerId, Entry>()
+  /** A new attempt from a connected ymesh peer, kept apart until it authenticates (see signalled). */
+  private readonly replacements = new Map<PeerId, Entry>()
   private readonly membership = new Map<PeerId, Set<string>>()
   /** Newcomers whose broadcast announce we answered, and when (see PoolOptions.welcomeMs). */
   private readonly welcomed = new Map<PeerId, number>()
@@ -436,7 +438,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.signaling.off('announce', this.onAnnounce)
     this.signaling.off('signal', this.onSignal)
     this.signaling.off('status', this.onStatus)
-    for (const entry of [...this.entries.values()]) this.drop(entry, 'stopped')
+    for (const entry of [...this.entries.values(), ...this.replacements.values()]) this.drop(entry, 'stopped')
     this.welcomed.clear()
     this.stopServices()
     this.signaling.stop()
@@ -571,12 +573,17 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     if (room === undefined || e.from === this.peerId || this.transport === null) return
     this.member(e.from, e.topic)
     this.candidate(room, e.from, e.ymesh, false)
-    const entry = this.entries.get(e.from)
+    const replacement = this.replacements.get(e.from)
+    const entry = replacement !== undefined && replacement.session === e.session ? replacement : this.entries.get(e.from)
     const signal = e.signal
     if (signal.type !== 'offer') {
       if (entry === undefined || entry.connection !== null) return
       if (entry.ymesh && e.ymesh && entry.session !== e.session) return // a stale attempt's signal
       if (signal.type === 'answer' && !entry.initiator) return
+      if (isRefusal(signal)) {
+        if (entry.ymesh && e.ymesh) this.refused(entry)
+        return
+      }
       entry.paths.add(e.via ?? 'server')
       entry.link.signal(signal)
       return
@@ -592,6 +599,15 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
         this.drop(entry, 'glare')
       } else if (e.ymesh && entry.ymesh && entry.session === e.session) {
         return // a repeated offer of the attempt we already answer
+      } else if (e.ymesh && entry.ymesh && entry.connection !== null) {
+        // A new attempt while connected: the remote restarted, or anyone on the signaling path
+        // forged an offer in its name. Keep the working connection until the new attempt
+        // authenticates (the handshake binds the identity); only then does it replace it.
+        if (replacement !== undefined) this.drop(replacement, 'replaced')
+        const created = this.open(e.from, e.topic, false, true, e.session, undefined, true)
+        created?.paths.add(e.via ?? 'server')
+        created?.link.signal(signal)
+        return
       } else {
         this.drop(entry, 'replaced') // the remote started over (restart, or it lost the connection)
       }
@@ -599,6 +615,9 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     const degrees = [...this.rooms.keys()].filter((t) => t === e.topic || (e.ymesh && this.membership.get(e.from)?.has(t) === true)).map((t) => this.degree(t))
     if (!acceptIncoming(this.pool, e.from, degrees, this.entries.size, e.ymesh && this.isWelcomed(e.from))) {
       this.metrics.drops.inc({ reason: 'incoming-refused' })
+      // Say so (ymesh peers only): the dialer tries another member now instead of waiting out
+      // its connect timeout, which matters most to a newcomer still below `low`.
+      if (e.ymesh && e.session !== undefined) this.signaling.sendSignal(e.topic, e.from, REFUSAL, { addressed: true, session: e.session })
       return
     }
     const created = this.open(e.from, e.topic, false, e.ymesh, e.session, undefined)
@@ -606,11 +625,11 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     created?.link.signal(signal)
   }
 
-  private open (remote: PeerId, topic: string, initiator: boolean, ymesh: boolean, session: string | undefined, token: number | undefined): Entry | null {
+  private open (remote: PeerId, topic: string, initiator: boolean, ymesh: boolean, session: string | undefined, token: number | undefined, replacing = false): Entry | null {
     const transport = this.transport as Transport
     let link: Link
     const send = (signal: SignalData): void => {
-      if (!this.isRunning || this.entries.get(remote)?.link !== link) return
+      if (!this.isRunning || (this.entries.get(remote)?.link !== link && this.replacements.get(remote)?.link !== link)) return
       this.signaling.sendSignal(topic, remote, signal, { addressed: ymesh, ...(token === undefined ? {} : { token }), ...(ymesh && session !== undefined ? { session } : {}) })
     }
     try {
@@ -620,7 +639,8 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       return null
     }
     const entry: Entry = { remote, topic, link, initiator, ymesh, session, token, handshake: null, connection: null, paths: new Set(), startedAt: this.clock.now() }
-    this.entries.set(remote, entry)
+    if (replacing) this.replacements.set(remote, entry)
+    else this.entries.set(remote, entry)
     const handshake = startHandshake({
       identity: this.options.identity,
       link,
@@ -640,7 +660,25 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     return entry
   }
 
+  /** The remote refused our offer (at its degree limit): back off from it a little, and dial another. */
+  private refused (entry: Entry): void {
+    this.metrics.drops.inc({ reason: 'refused-by-remote' })
+    this.drop(entry, 'refused')
+    for (const room of this.rooms.values()) {
+      const c = room.candidates.get(entry.remote)
+      if (c !== undefined) c.notBefore = this.clock.now() + backoffDelay(this.pool, 1, this.rng)
+    }
+    this.reviewSoon()
+  }
+
   private opened (entry: Entry, connection: Connection): void {
+    if (this.replacements.get(entry.remote) === entry && this.isRunning) {
+      // The new attempt authenticated as the remote: now it replaces the old connection.
+      this.replacements.delete(entry.remote)
+      const old = this.entries.get(entry.remote)
+      if (old !== undefined) this.drop(old, 'replaced')
+      this.entries.set(entry.remote, entry)
+    }
     if (this.entries.get(entry.remote) !== entry || !this.isRunning) {
       connection.close('replaced')
       return
@@ -664,6 +702,12 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   }
 
   private failed (entry: Entry, reason: HandshakeFailureReason): void {
+    if (this.replacements.get(entry.remote) === entry) {
+      // A replacement that never authenticated (a forged offer): the working connection stays.
+      this.replacements.delete(entry.remote)
+      this.metrics.drops.inc({ reason: 'replacement-failed' })
+      return
+    }
     if (this.entries.get(entry.remote) === entry) this.entries.delete(entry.remote)
     if (reason === 'aborted') return
     for (const room of this.rooms.values()) {
@@ -677,6 +721,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
   private drop (entry: Entry, reason: string): void {
     if (this.entries.get(entry.remote) === entry) this.entries.delete(entry.remote)
+    if (this.replacements.get(entry.remote) === entry) this.replacements.delete(entry.remote)
     if (entry.connection !== null) entry.connection.close(reason)
     else entry.handshake?.abort()
   }
@@ -684,6 +729,18 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   private maintain (): void {
     if (!this.isRunning || this.transport === null) return
     const now = this.clock.now()
+    // Our dials that heard nothing back: the remote is gone (a live ymesh peer answers or refuses).
+    for (const entry of [...this.entries.values()]) {
+      if (!entry.initiator || entry.connection !== null || entry.paths.size > 0 || now - entry.startedAt < this.pool.answerTimeoutMs) continue
+      this.drop(entry, 'no-answer')
+      this.metrics.handshakeFailures.inc({ reason: 'no-answer' })
+      for (const room of this.rooms.values()) {
+        const c = room.candidates.get(entry.remote)
+        if (c === undefined) continue
+        c.failures++
+        c.notBefore = now + backoffDelay(this.pool, c.failures, this.rng)
+      }
+    }
     const busy = new Set(this.entries.keys())
     for (const room of this.rooms.values()) {
       for (const [peer, c] of room.candidates) if (c.failures >= this.pool.maxFailures) room.candidates.delete(peer)
@@ -729,6 +786,13 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
 const isSignalingSource = (s: SignalingSource | readonly string[]): s is SignalingSource =>
   !Array.isArray(s) && typeof (s as SignalingSource).sendSignal === 'function'
+
+/**
+ * A ymesh peer's answer to an offer it refuses: an answer without a description. Stock peers
+ * never get one; a ymesh peer that predates it fails the attempt on it, which is what it means.
+ */
+const REFUSAL: SignalData = Object.freeze({ type: 'answer', sdp: '' })
+const isRefusal = (s: SignalData): boolean => s.type === 'answer' && s.sdp === ''
 
 const pathOf = (paths: ReadonlySet<SignalPath>): 'mesh' | 'server' | 'mixed' =>
   paths.size > 1 ? 'mixed' : paths.has('mesh') ? 'mesh' : 'server'

@@ -28,6 +28,11 @@ export interface PoolOptions {
   readonly anchors?: readonly PeerId[]
   /** A dial not authenticated by then is abandoned (link open + handshake). Default 10 000 ms. */
   readonly connectTimeoutMs?: number
+  /**
+   * A dial that heard nothing back from the remote (no answer, no refusal) by then is abandoned
+   * as a failure: the remote is gone, and the slot goes to another candidate. Default 5 000 ms.
+   */
+  readonly answerTimeoutMs?: number
   /** Backoff after a failure: min × 2^failures, capped at max, times a jitter in [0.5, 1.5). Default 1 000 / 60 000 ms. */
   readonly backoffMinMs?: number
   readonly backoffMaxMs?: number
@@ -49,6 +54,7 @@ export interface ResolvedPoolOptions {
   readonly redundancy: number
   readonly anchors: ReadonlySet<PeerId>
   readonly connectTimeoutMs: number
+  readonly answerTimeoutMs: number
   readonly backoffMinMs: number
   readonly backoffMaxMs: number
   readonly maxFailures: number
@@ -67,6 +73,7 @@ export const resolvePoolOptions = (options: PoolOptions = {}): ResolvedPoolOptio
     redundancy,
     anchors: new Set(options.anchors ?? []),
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    answerTimeoutMs: options.answerTimeoutMs ?? 5_000,
     backoffMinMs: options.backoffMinMs ?? 1_000,
     backoffMaxMs: options.backoffMaxMs ?? 60_000,
     maxFailures: options.maxFailures ?? 4,
@@ -77,7 +84,7 @@ export const resolvePoolOptions = (options: PoolOptions = {}): ResolvedPoolOptio
   if (!(Number.isInteger(redundancy) && redundancy >= 1)) throw new InvalidOptionsError(`pool.redundancy must be an integer ≥ 1, not ${redundancy}`)
   if (!(high >= target)) throw new InvalidOptionsError(`pool.degree must satisfy low ≤ target ≤ high (with low ≥ redundancy); got ${low}/${target}/${high}`)
   if (!(resolved.maxConnections >= high)) throw new InvalidOptionsError(`pool.maxConnections (${resolved.maxConnections}) must be at least degree.high (${high})`)
-  for (const key of ['connectTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'maintenanceIntervalMs', 'maxFailures', 'welcomeMs'] as const) {
+  for (const key of ['connectTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'maintenanceIntervalMs', 'maxFailures', 'welcomeMs', 'answerTimeoutMs'] as const) {
     if (!positive(resolved[key])) throw new InvalidOptionsError(`pool.${key} must be a positive number, not ${resolved[key]}`)
   }
   return resolved

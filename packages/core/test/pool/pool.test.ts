@@ -54,6 +54,18 @@ describe('pool decisions', () => {
     expect(acceptIncoming(o, p(9), [8], 20)).toBe(true)
   })
 
+  it('a room below low dials past attempts in flight (up to low − open more), never beyond high', () => {
+    const o = resolvePoolOptions({ degree: { low: 3, target: 4, high: 6 }, redundancy: 2 })
+    const candidates = Array.from({ length: 10 }, (_, i) => candidate(i))
+    // 1 open + 3 attempts stuck: target reached counting attempts, but low not reached by open connections.
+    expect(planDials(o, { candidates, busy: new Set(), degree: 4, open: 1, total: 4, now: 0 }, rng)).toHaveLength(2)
+    expect(planDials(o, { candidates, busy: new Set(), degree: 5, open: 1, total: 5, now: 0 }, rng)).toHaveLength(1)
+    expect(planDials(o, { candidates, busy: new Set(), degree: 6, open: 1, total: 6, now: 0 }, rng)).toHaveLength(0)
+    expect(planDials(o, { candidates, busy: new Set(), degree: 4, open: 4, total: 4, now: 0 }, rng)).toHaveLength(0)
+    expect(resolvePoolOptions().answerTimeoutMs).toBe(5_000)
+    expect(() => resolvePoolOptions({ answerTimeoutMs: -1 })).toThrow(/answerTimeoutMs/)
+  })
+
   it('accepts a newcomer it answered even when every shared room is at high, but never beyond maxConnections', () => {
     const o = resolvePoolOptions({ maxConnections: 10 })
     expect(acceptIncoming(o, p(1), [8], 8)).toBe(false)
