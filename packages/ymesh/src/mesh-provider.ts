@@ -15,7 +15,7 @@ import { ObservableV2 } from 'lib0/observable'
 import type { Clock, PeerId, Rng, Timer } from '@ymesh/protocol'
 import { deriveYWebrtcKey, generateIdentity, type Identity } from '@ymesh/crypto'
 import {
-  consoleLogger, createPeer, createSystemClock, createSystemRng, type Connection, type Logger, type MeshPeer, type SignalingSource,
+  consoleLogger, createPeer, createSystemClock, createSystemRng, type Connection, type Logger, type MeshPeer, type PeerOptions, type SignalingSource,
   type WebRtcTransportOptions
 } from '@ymesh/core'
 import {
@@ -62,8 +62,12 @@ export interface MeshProviderOptions {
   readonly antiEntropyIntervalMs?: number
   /** Same-browser tabs sync over a BroadcastChannel. Default true where BroadcastChannel exists. */
   readonly broadcastChannel?: boolean
-  /** Hook for peer-assisted (hybrid) signaling (issue 7): accepted, not built yet. */
-  readonly hybridSignaling?: boolean
+  /**
+   * Peer-assisted (hybrid) signaling of the peer this provider creates (@ymesh/core's
+   * `createPeer({ hybridSignaling })`): true or options (default on), false for server-only
+   * signaling. Ignored with a shared `peer` (it was created with its own).
+   */
+  readonly hybridSignaling?: PeerOptions['hybridSignaling']
   /** Local transactions within this window are signed once. Default 16 ms. */
   readonly batchWindowMs?: number
   /**
@@ -98,7 +102,19 @@ export interface MeshProviderEvents {
   'storage-error': (event: { error: StorageError }) => void
 }
 
+interface Neighbour {
+  readonly connection: Connection
+  /** It answered a sync request of ours (y-webrtc: answered sync step 1 with step 2). */
+  synced: boolean
+  /** Sync requests sent while it had not answered, and when the last went out. */
+  requests: number
+  requestedAt: number
+}
+
 const TICK_MS = 1_000
+/** An unanswered sync request is sent again after 2, 4, 8, 8 ... s (it may have been lost, or refused before the neighbour admitted us). */
+const SYNC_RETRY_BASE_MS = 2_000
+const SYNC_RETRY_MAX_MS = 8_000
 /** Origin of stock peers' awareness entries applied from a ymesh neighbour's relay. */
 const RELAYED_ORIGIN = 'ymesh-relay'
 
@@ -126,7 +142,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private releaseAwarenessClock: (() => void) | null = null
   private bc: BroadcastLink | null = null
   private readonly bcPeers = new Set<string>()
-  private readonly neighbours = new Map<PeerId, { connection: Connection, synced: boolean }>()
+  private readonly neighbours = new Map<PeerId, Neighbour>()
   private readonly stock: StockPeers
   private readonly stockSynced = new WeakSet<Connection>()
   private readonly awarenessEntries = new Map<number, Uint8Array>()
@@ -343,7 +359,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
         logger: this.logger,
         webrtc: this.peerOpts,
         pool: { degree: { low, target, high }, redundancy: Math.min(3, low), maxConnections: Math.max(64, high) },
-        acceptStockPeers: !this.requireAuth
+        acceptStockPeers: !this.requireAuth,
+        ...(o.hybridSignaling === undefined ? {} : { hybridSignaling: o.hybridSignaling })
       })
       this.ownsPeer = true
     }
@@ -400,7 +417,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     if (this.ownsPeer) this.peer?.stop()
     else this.peer?.leaveRoom(this.roomName)
     if (removed.length > 0) this.emitPeers([], removed)
-    this.checkSynced()
+    this.setSynced(false)
     this.emitSafe('status', { connected: false })
   }
 
@@ -423,14 +440,20 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private adopt (connection: Connection): void {
     if (!this.isConnected || connection.state !== 'open' || this.neighbours.get(connection.remotePeer)?.connection === connection) return
     if (this.router?.serves(this.endpoint, connection) !== true) return
-    this.neighbours.set(connection.remotePeer, { connection, synced: false })
+    const neighbour: Neighbour = { connection, synced: false, requests: 0, requestedAt: 0 }
+    this.neighbours.set(connection.remotePeer, neighbour)
     this.gossip.add(connection.remotePeer)
-    const engine = this.engine as AuthenticatedDoc
-    this.sendTo(connection, engine.syncRequest())
+    this.requestSync(neighbour)
     for (const entry of this.awarenessEntries.values()) this.sendTo(connection, entry)
     if (this.preStart !== null && !this.requireAuth) this.sendTo(connection, encodeSyncMessage({ type: SyncMessageType.UnsignedUpdate, update: this.preStart }))
     this.emitPeers([connection.remotePeer], [])
     this.checkSynced()
+  }
+
+  private requestSync (n: Neighbour): void {
+    n.requests++
+    n.requestedAt = this.clock.now()
+    this.sendTo(n.connection, (this.engine as AuthenticatedDoc).syncRequest())
   }
 
   private connectionClosed (connection: Connection): void {
@@ -623,6 +646,11 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     }
     // Nothing of this room goes to a connection the peer no longer lists for it.
     for (const n of [...this.neighbours.values()]) if (!serving.includes(n.connection)) this.connectionClosed(n.connection)
+    // A neighbour that never answered would keep 'synced' false for good: ask it again.
+    const now = this.clock.now()
+    for (const n of this.neighbours.values()) {
+      if (!n.synced && now - n.requestedAt >= Math.min(SYNC_RETRY_MAX_MS, SYNC_RETRY_BASE_MS * 2 ** (n.requests - 1))) this.requestSync(n)
+    }
     const interval = this.options.antiEntropyIntervalMs ?? 5_000
     if (interval <= 0 || this.neighbours.size === 0 || this.clock.now() - this.lastAntiEntropy < interval) return
     this.lastAntiEntropy = this.clock.now()
@@ -631,14 +659,24 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     if (pick !== undefined) this.sendTo(pick.connection, this.engine.syncRequest())
   }
 
+  /**
+   * y-webrtc's 'synced': true once every connected peer answered our sync request, and it
+   * stays true while connected (y-webrtc does not go back to unsynced when another peer
+   * connects; in a mesh where peers keep arriving, "all answered at one instant" would flap
+   * and, with enough arrivals, never hold). False again after disconnect().
+   */
   private checkSynced (): void {
-    let synced = true
-    for (const n of this.neighbours.values()) if (!n.synced) synced = false
-    for (const c of this.stock.all()) if (!this.stockSynced.has(c)) synced = false
-    if (synced !== this.syncedState) {
-      this.syncedState = synced
-      this.emitSafe('synced', { synced })
-    }
+    if (this.syncedState || !this.isConnected) return
+    if (this.neighbours.size === 0 && this.stock.size === 0) return
+    for (const n of this.neighbours.values()) if (!n.synced) return
+    for (const c of this.stock.all()) if (!this.stockSynced.has(c)) return
+    this.setSynced(true)
+  }
+
+  private setSynced (synced: boolean): void {
+    if (synced === this.syncedState) return
+    this.syncedState = synced
+    this.emitSafe('synced', { synced })
   }
 
   /** A frame refused before the engine saw it: counted and emitted like the engine's drops. */

@@ -94,6 +94,18 @@ describe('MeshProvider API parity with WebrtcProvider', () => {
     peer.stop()
   })
 
+  it.each([
+    ['default', {}, true],
+    ['true', { hybridSignaling: true }, true],
+    ['options', { hybridSignaling: { paths: 1 } }, true],
+    ['false', { hybridSignaling: false }, false]
+  ] as const)('passes hybridSignaling (%s) to the peer it creates', async (_name, options, hybrid) => {
+    const p = make(`hybrid-${_name}`, new Y.Doc(), { broadcastChannel: false, ...options })
+    await p.whenReady
+    // false: the peer signals through the server only (no HybridSignaling layer in front of it).
+    expect(p.meshPeer?.hybrid !== null).toBe(hybrid)
+  })
+
   it('persists: a re-created provider shows the document at once, offline', async () => {
     const identity = await generateIdentity()
     const storage = new MemoryStorage()
