@@ -18,6 +18,7 @@ import { InvalidOptionsError, type HandshakeFailureReason } from './errors.js'
 import type { Connection, ConnectionTuning } from './connections/connection.js'
 import { FrameDispatcher, type FrameHandler } from './connections/dispatcher.js'
 import { NeighbourSet, type Neighbours } from './connections/neighbours.js'
+import { RoomBook } from './connections/room-book.js'
 import {
   acceptIncoming, backoffDelay, planDials, planPrunes, resolvePoolOptions, type Candidate, type PoolOptions,
   type ResolvedPoolOptions
@@ -94,12 +95,6 @@ export interface PeerEvents {
   status: (event: { readonly running: boolean, readonly signaling: boolean }) => void
 }
 
-interface Room {
-  readonly name: string
-  readonly topic: string
-  readonly candidates: Map<PeerId, Candidate>
-}
-
 interface Entry {
   readonly remote: PeerId
   readonly topic: string
@@ -161,13 +156,10 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   private startedAt = 0
   private transport: Transport | null = null
   private ownTransport = false
-  private readonly rooms = new Map<string, Room>() // by topic
+  private readonly rooms: RoomBook
   private readonly entries = new Map<PeerId, Entry>()
   /** A new attempt from a connected ymesh peer, kept apart until it authenticates (see signalled). */
   private readonly replacements = new Map<PeerId, Entry>()
-  private readonly membership = new Map<PeerId, Set<string>>()
-  /** Newcomers whose broadcast announce we answered, and when (see PoolOptions.welcomeMs). */
-  private readonly welcomed = new Map<PeerId, number>()
   private tick: Timer | null = null
   private early: Timer | null = null
   private isRunning = false
@@ -186,6 +178,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.logger = options.logger ?? consoleLogger
     this.metrics = createCoreMetrics()
     this.pool = resolvePoolOptions(options.pool)
+    this.rooms = new RoomBook(this.pool.welcomeMs)
     this.dispatcher = new FrameDispatcher(this.metrics, this.logger)
     const s = options.signaling
     const server = isSignalingSource(s)
@@ -380,7 +373,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
   /** Open connections that serve `room` (its name). */
   connectionsIn (room: string): Connection[] {
-    const topic = this.topicOf(room)
+    const topic = this.rooms.topicOf(room)
     return this.connections.filter((c) => topic !== undefined && this.serves(c.remotePeer, topic))
   }
 
@@ -422,7 +415,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.signaling.on('announce', this.onAnnounce)
     this.signaling.on('signal', this.onSignal)
     this.signaling.on('status', this.onStatus)
-    for (const room of this.rooms.values()) this.signaling.join(room.topic, this.joinOptions.get(room.topic))
+    for (const room of this.rooms.all()) this.signaling.join(room.topic, room.join)
     this.signaling.start()
     this.tick = this.clock.setInterval(() => { this.guard(() => { this.maintain() }) }, this.pool.maintenanceIntervalMs)
     this.emitSafe('status', { running: true, signaling: this.signaling.connected })
@@ -439,7 +432,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.signaling.off('signal', this.onSignal)
     this.signaling.off('status', this.onStatus)
     for (const entry of [...this.entries.values(), ...this.replacements.values()]) this.drop(entry, 'stopped')
-    this.welcomed.clear()
+    this.rooms.clearWelcomes()
     this.stopServices()
     this.signaling.stop()
     if (this.ownTransport) {
@@ -448,8 +441,6 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     }
     this.emitSafe('status', { running: false, signaling: false })
   }
-
-  private readonly joinOptions = new Map<string, { password?: string }>()
 
   /** Join a room: by name (y-webrtc compatible), with a y-webrtc password, or by invite secret (the topic hides the name). */
   async joinRoom (spec: RoomSpec): Promise<string> {
@@ -466,21 +457,17 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       password = spec.password
     }
     if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionsError('a room needs a non-empty name')
-    if (this.rooms.has(topic)) return name
-    this.rooms.set(topic, { name, topic, candidates: new Map() })
     const join = password === undefined ? {} : { password }
-    this.joinOptions.set(topic, join)
+    if (!this.rooms.add(name, topic, join)) return name
     if (this.isRunning) this.signaling.join(topic, join)
     return name
   }
 
   leaveRoom (room: string): void {
-    const topic = this.topicOf(room)
+    const topic = this.rooms.topicOf(room)
     if (topic === undefined) return
-    this.rooms.delete(topic)
-    this.joinOptions.delete(topic)
+    this.rooms.remove(topic)
     if (this.isRunning) this.signaling.leave(topic)
-    for (const members of this.membership.values()) members.delete(topic)
     for (const entry of [...this.entries.values()]) {
       if (!this.sharesRoom(entry)) this.drop(entry, 'left-room')
     }
@@ -488,22 +475,17 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
   /** Room names this peer is in. */
   get roomNames (): string[] {
-    return [...this.rooms.values()].map((r) => r.name)
-  }
-
-  private topicOf (room: string): string | undefined {
-    for (const r of this.rooms.values()) if (r.name === room || r.topic === room) return r.topic
-    return undefined
+    return [...this.rooms.all()].map((r) => r.name)
   }
 
   private serves (remote: PeerId, topic: string): boolean {
     const entry = this.entries.get(remote)
     if (entry?.connection?.kind === 'y-webrtc' || (entry !== undefined && !entry.ymesh)) return entry.topic === topic
-    return this.membership.get(remote)?.has(topic) === true || entry?.topic === topic
+    return this.rooms.isMember(remote, topic) || entry?.topic === topic
   }
 
   private sharesRoom (entry: Entry): boolean {
-    for (const topic of this.rooms.keys()) if (this.serves(entry.remote, topic)) return true
+    for (const topic of this.rooms.topics()) if (this.serves(entry.remote, topic)) return true
     return false
   }
 
@@ -514,28 +496,19 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     return n
   }
 
-  private member (remote: PeerId, topic: string): void {
-    let set = this.membership.get(remote)
-    if (set === undefined) this.membership.set(remote, set = new Set())
-    set.add(topic)
-  }
-
-  private candidate (room: Room, remote: PeerId, ymesh: boolean, fresh: boolean): void {
-    const existing = room.candidates.get(remote)
-    if (existing === undefined || existing.ymesh !== ymesh) {
-      room.candidates.set(remote, { peer: remote, ymesh, failures: 0, notBefore: 0 })
-      if (existing === undefined) this.emitSafe('peer-discovered', { peer: remote, room: room.name, ymesh })
-    } else if (fresh && existing.failures >= this.pool.maxFailures) {
-      existing.failures = 0
-      existing.notBefore = 0
+  /** Records `remote` as a candidate of `room`, announcing the discovery of a new one. */
+  private candidate (topic: string, remote: PeerId, ymesh: boolean, fresh: boolean): void {
+    const room = this.rooms.get(topic)
+    if (room !== undefined && this.rooms.candidate(room, remote, ymesh, fresh, this.pool.maxFailures)) {
+      this.emitSafe('peer-discovered', { peer: remote, room: room.name, ymesh })
     }
   }
 
   private announced (e: SignalingAnnounce): void {
     const room = this.rooms.get(e.topic)
     if (room === undefined || e.from === this.peerId) return
-    this.member(e.from, e.topic)
-    this.candidate(room, e.from, e.ymesh, true)
+    this.rooms.member(e.from, e.topic)
+    this.candidate(e.topic, e.from, e.ymesh, true)
     // A member learned while the room has neighbours, but fewer than `low` (a newcomer reading its
     // first neighbour's roster), is dialed at once rather than at the next review: it is signaled
     // through that neighbour, so nothing is gained by waiting. A room with no neighbour keeps the
@@ -545,7 +518,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     // A newcomer learns about existing ymesh peers from their replies (addressed, so cheap).
     // (Hybrid signaling passes a broadcast announce on only when this peer is to answer it.)
     if (e.to === undefined && e.ymesh) {
-      this.welcome(e.from)
+      this.rooms.welcome(e.from, this.clock.now())
       this.signaling.announce(e.topic, e.from)
     }
   }
@@ -556,23 +529,16 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.early = this.clock.setTimeout(() => { this.early = null; this.guard(() => { this.maintain() }) }, 1)
   }
 
-  private welcome (remote: PeerId): void {
-    this.welcomed.delete(remote)
-    this.welcomed.set(remote, this.clock.now())
-    if (this.welcomed.size > 256) this.welcomed.delete(this.welcomed.keys().next().value as PeerId)
-  }
-
   /** A newcomer we answered recently: we may be its only way in, so we accept its link when at `high` and keep it. */
   private isWelcomed (remote: PeerId): boolean {
-    const at = this.welcomed.get(remote)
-    return at !== undefined && this.clock.now() - at < this.pool.welcomeMs
+    return this.rooms.isWelcomed(remote, this.clock.now())
   }
 
   private signalled (e: SignalingSignal): void {
     const room = this.rooms.get(e.topic)
     if (room === undefined || e.from === this.peerId || this.transport === null) return
-    this.member(e.from, e.topic)
-    this.candidate(room, e.from, e.ymesh, false)
+    this.rooms.member(e.from, e.topic)
+    this.candidate(e.topic, e.from, e.ymesh, false)
     const replacement = this.replacements.get(e.from)
     const entry = replacement !== undefined && replacement.session === e.session ? replacement : this.entries.get(e.from)
     const signal = e.signal
@@ -612,7 +578,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
         this.drop(entry, 'replaced') // the remote started over (restart, or it lost the connection)
       }
     }
-    const degrees = [...this.rooms.keys()].filter((t) => t === e.topic || (e.ymesh && this.membership.get(e.from)?.has(t) === true)).map((t) => this.degree(t))
+    const degrees = this.rooms.topics().filter((t) => t === e.topic || (e.ymesh && this.rooms.isMember(e.from, t))).map((t) => this.degree(t))
     if (!acceptIncoming(this.pool, e.from, degrees, this.entries.size, e.ymesh && this.isWelcomed(e.from))) {
       this.metrics.drops.inc({ reason: 'incoming-refused' })
       // Say so (ymesh peers only): the dialer tries another member now instead of waiting out
@@ -664,10 +630,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   private refused (entry: Entry): void {
     this.metrics.drops.inc({ reason: 'refused-by-remote' })
     this.drop(entry, 'refused')
-    for (const room of this.rooms.values()) {
-      const c = room.candidates.get(entry.remote)
-      if (c !== undefined) c.notBefore = this.clock.now() + backoffDelay(this.pool, 1, this.rng)
-    }
+    this.rooms.holdOff(entry.remote, this.clock.now() + backoffDelay(this.pool, 1, this.rng))
     this.reviewSoon()
   }
 
@@ -686,15 +649,11 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     entry.handshake = null
     entry.connection = connection
     this.metrics.connectionsOpened.inc({ path: pathOf(entry.paths) })
-    const candidate = this.rooms.get(entry.topic)?.candidates.get(entry.remote)
-    if (candidate !== undefined) { candidate.failures = 0; candidate.notBefore = 0 }
+    this.rooms.succeeded(entry.topic, entry.remote)
     connection.on('close', ({ reason }) => {
       if (this.entries.get(entry.remote) === entry) this.entries.delete(entry.remote)
       // Do not redial at once: a remote that pruned us would be pruned again.
-      for (const room of this.rooms.values()) {
-        const c = room.candidates.get(entry.remote)
-        if (c !== undefined) c.notBefore = this.clock.now() + backoffDelay(this.pool, 1, this.rng)
-      }
+      this.rooms.holdOff(entry.remote, this.clock.now() + backoffDelay(this.pool, 1, this.rng))
       this.emitSafe('connection-close', { connection, reason })
     })
     if (connection.kind === 'ymesh') this.neighbours.add(connection)
@@ -710,12 +669,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     }
     if (this.entries.get(entry.remote) === entry) this.entries.delete(entry.remote)
     if (reason === 'aborted') return
-    for (const room of this.rooms.values()) {
-      const c = room.candidates.get(entry.remote)
-      if (c === undefined) continue
-      c.failures++
-      c.notBefore = this.clock.now() + backoffDelay(this.pool, c.failures, this.rng)
-    }
+    this.rooms.failed(entry.remote, this.clock.now(), (failures) => backoffDelay(this.pool, failures, this.rng))
     this.emitSafe('handshake-failed', { peer: entry.remote, reason })
   }
 
@@ -734,15 +688,10 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       if (!entry.initiator || entry.connection !== null || entry.paths.size > 0 || now - entry.startedAt < this.pool.answerTimeoutMs) continue
       this.drop(entry, 'no-answer')
       this.metrics.handshakeFailures.inc({ reason: 'no-answer' })
-      for (const room of this.rooms.values()) {
-        const c = room.candidates.get(entry.remote)
-        if (c === undefined) continue
-        c.failures++
-        c.notBefore = now + backoffDelay(this.pool, c.failures, this.rng)
-      }
+      this.rooms.failed(entry.remote, now, (failures) => backoffDelay(this.pool, failures, this.rng))
     }
     const busy = new Set(this.entries.keys())
-    for (const room of this.rooms.values()) {
+    for (const room of this.rooms.all()) {
       for (const [peer, c] of room.candidates) if (c.failures >= this.pool.maxFailures) room.candidates.delete(peer)
       const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic), open: this.degree(room.topic, true), total: this.entries.size, now }, this.rng)
       for (const remote of dials) {
@@ -753,12 +702,12 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       }
     }
     const degrees = new Map<string, number>()
-    for (const topic of this.rooms.keys()) degrees.set(topic, this.degree(topic))
+    for (const topic of this.rooms.topics()) degrees.set(topic, this.degree(topic))
     // A newcomer we let in keeps that link until it found other neighbours.
     const open = [...this.entries.values()].filter((e) => e.connection !== null && !this.isWelcomed(e.remote)).map((e) => ({
       peer: e.remote,
       quality: (e.connection as Connection).quality,
-      rooms: [...this.rooms.keys()].filter((t) => this.serves(e.remote, t))
+      rooms: this.rooms.topics().filter((t) => this.serves(e.remote, t))
     }))
     for (const peer of planPrunes(this.pool, open, degrees, this.entries.size)) {
       const entry = this.entries.get(peer)
