@@ -112,6 +112,8 @@ interface Neighbour {
 }
 
 const TICK_MS = 1_000
+/** How long close() waits for the engine to sign our awareness removal before closing without it. */
+const FAREWELL_TIMEOUT_MS = 2_000
 /** An unanswered sync request is sent again after 2, 4, 8, 8 ... s (it may have been lost, or refused before the neighbour admitted us). */
 const SYNC_RETRY_BASE_MS = 2_000
 const SYNC_RETRY_MAX_MS = 8_000
@@ -151,6 +153,9 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private isConnected = false
   private destroyed = false
   private preStart: Uint8Array | null = null
+  private farewellWaiter: { clock: number, resolve: (message: Uint8Array) => void } | null = null
+  /** Settles once the last close() said goodbye (its awareness removal went out) and released the room. */
+  private farewell: Promise<void> = Promise.resolve()
   private unsignedApplied = 0
   private tick: Timer | null = null
   private lastAntiEntropy = 0
@@ -280,6 +285,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.doc.off('destroy', this.destroy)
     await this.whenReady.catch(() => undefined)
     if (this.isConnected) this.close()
+    await this.farewell
     this.unbridge?.()
     this.unbridge = null
     this.doc.off('update', this.onDocUpdate)
@@ -327,6 +333,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.engine = engine
     engine.on('message', ({ message, to }) => {
       const id = to === null ? itemIdOf(message) : null
+      const waiter = this.farewellWaiter
+      if (waiter !== null && id?.what === 1 && id.clientId === this.doc.clientID && id.a >= waiter.clock) waiter.resolve(message)
       if (id !== null) this.spread(id, message, null)
       else this.sendToMesh(message, to, null)
     })
@@ -397,16 +405,20 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.emitSafe('status', { connected: true })
   }
 
+  /**
+   * Stops serving the room at once; the connections (and the BroadcastChannel) stay open until
+   * our signed awareness removal went out on them (or FAREWELL_TIMEOUT_MS passed), so the
+   * room sees us leave now instead of when our entry times out (30 s).
+   */
   private close (): void {
     this.isConnected = false
+    const farewellTo = [...this.neighbours.values()].map((n) => n.connection)
+    // The app's entry (stock peers hear its removal from onAppAwareness), then the engine's signed one.
     removeAwarenessStates(this.awareness, [this.doc.clientID], 'disconnect')
+    const signed = this.signFarewell()
     if (this.tick !== null) this.clock.clearInterval(this.tick)
     this.tick = null
     this.gossip.stop()
-    if (this.bc !== null) {
-      this.bc.post(BcKind.Bye, '', new Uint8Array(0))
-      void this.bc.stop()
-    }
     const removed = [...this.neighbours.keys(), ...[...this.stock.all()].map((c) => c.remotePeer), ...this.bcPeers]
     for (const c of [...this.stock.all()]) this.stock.remove(c)
     this.neighbours.clear()
@@ -414,11 +426,59 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.bcPeers.clear()
     this.unregister?.()
     this.unregister = null
-    if (this.ownsPeer) this.peer?.stop()
-    else this.peer?.leaveRoom(this.roomName)
     if (removed.length > 0) this.emitPeers([], removed)
     this.setSynced(false)
     this.emitSafe('status', { connected: false })
+    this.farewell = signed.then((message) => {
+      if (this.isConnected) return // connect() again meanwhile: the connections serve the room again
+      if (message !== null) for (const c of farewellTo) if (c.state === 'open') this.sendTo(c, message)
+      if (this.bc !== null) {
+        if (message !== null) this.bc.post(BcKind.Message, '', message)
+        this.bc.post(BcKind.Bye, '', new Uint8Array(0))
+        void this.bc.stop()
+      }
+      if (this.ownsPeer) this.peer?.stop()
+      else this.peer?.leaveRoom(this.roomName)
+    })
+  }
+
+  /** Our signed awareness removal (the engine signs it after its batch window); null if there is nothing to remove or it took too long. */
+  private async signFarewell (): Promise<Uint8Array | null> {
+    const engine = this.engine
+    if (engine === null || engine.awareness.getLocalState() === null) return null
+    const awareness = engine.awareness
+    const clock = (awareness.meta.get(awareness.clientID)?.clock ?? 0) + 1
+    let timer: Timer | null = null
+    const signed = new Promise<Uint8Array | null>((resolve) => {
+      this.farewellWaiter = { clock, resolve }
+      timer = this.clock.setTimeout(() => { resolve(null) }, FAREWELL_TIMEOUT_MS)
+    })
+    awareness.setLocalState(null)
+    const message = await signed
+    if (timer !== null) this.clock.clearTimeout(timer)
+    this.farewellWaiter = null
+    return message
+  }
+
+  /**
+   * A neighbour's connection closed and we hold no other connection to that peer: its
+   * presence goes now (y-webrtc's full mesh learns a departure the same way, from the closed
+   * connection), not when its entries time out. Should the peer still be in the room through
+   * others, its next awareness renewal (≤ 15 s) brings it back.
+   */
+  private forgetPresenceOf (remote: PeerId): void {
+    const engine = this.engine
+    if (engine === null || this.peer === null) return
+    if (this.peer.connections.some((c) => c.remotePeer === remote && c.state === 'open')) return
+    const clients: number[] = []
+    for (const clientId of engine.awareness.getStates().keys()) {
+      const author = engine.authorOf(clientId)
+      if (author?.kind === 'signed' && author.author === remote) clients.push(clientId)
+    }
+    if (clients.length === 0) return
+    // Not offered to later neighbours any more either.
+    for (const c of clients) this.awarenessEntries.delete(c)
+    removeAwarenessStates(engine.awareness, clients, 'connection closed')
   }
 
   // --- mesh side -----------------------------------------------------------------------
@@ -463,6 +523,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     if (tracked?.connection === connection) {
       this.neighbours.delete(connection.remotePeer)
       this.gossip.remove(connection.remotePeer)
+      if (connection.state !== 'open') this.forgetPresenceOf(connection.remotePeer)
       gone = true
     }
     if (this.stock.remove(connection)) gone = true
