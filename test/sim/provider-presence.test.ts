@@ -48,6 +48,25 @@ describe('MeshProvider presence when a peer leaves', () => {
     expect(userOf(c, 'bob')).toBe(true)
   })
 
+  it('a closing page says goodbye: the removal goes out within disconnect() itself once presence was quiet', async () => {
+    const w = world = createSimWorld(testSeed())
+    const sim = w.net.sim
+    const a = await w.add('a', 'room')
+    const b = await w.add('b', 'room')
+    a.provider.awareness.setLocalStateField('user', 'alice')
+    await sim.runUntil(() => userOf(b, 'alice'), { maxEvents: 5_000_000 })
+    await sim.advance(2_000) // quiet presence: the removal is signed ahead
+    const atB = removalOrigin(b, a)
+    // beforeunload: the page tears everything down right after its handler, no task runs later.
+    a.provider.disconnect()
+    a.peer.stop()
+    await sim.runUntil(() => !userOf(b, 'alice'), { maxEvents: 5_000_000 })
+    expect([a.peer.peerId, 'connection closed']).toContain(atB.origin)
+    await sim.advance(100) // b may still be verifying the removal when the close arrives
+    // b learnt a's removal (its clock), not just a closed connection.
+    expect(b.provider.authenticated?.awareness.meta.get(a.doc.clientID)?.clock).toBe(a.provider.authenticated?.awareness.meta.get(a.doc.clientID)?.clock)
+  })
+
   it('a neighbour\'s presence goes when its connection closes and no other connection to it remains', async () => {
     const w = world = createSimWorld(testSeed())
     const sim = w.net.sim

@@ -26,6 +26,7 @@ import { bridgeAwareness, rebindLocalClient } from './awareness-bridge.js'
 import { BcKind, BroadcastLink, type BcMessage } from './broadcast.js'
 import { DocGossip, GOSSIP_CONTROL_TYPE, itemIdOf, type DocGossipStats, type ItemId } from './doc-gossip.js'
 import { DocRouter, type DocEndpoint } from './doc-router.js'
+import { Farewell } from './farewell.js'
 import { RELAYED_AWARENESS_TYPE, decodeRelayedAwareness, encodeDocFrame, encodeRelayedAwareness, tagOfSyncMessage } from './doc-wire.js'
 import { InvalidProviderOptionsError } from './errors.js'
 import { NoSignaling } from './no-signaling.js'
@@ -112,8 +113,6 @@ interface Neighbour {
 }
 
 const TICK_MS = 1_000
-/** How long close() waits for the engine to sign our awareness removal before closing without it. */
-const FAREWELL_TIMEOUT_MS = 2_000
 /** An unanswered sync request is sent again after 2, 4, 8, 8 ... s (it may have been lost, or refused before the neighbour admitted us). */
 const SYNC_RETRY_BASE_MS = 2_000
 const SYNC_RETRY_MAX_MS = 8_000
@@ -153,7 +152,9 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private isConnected = false
   private destroyed = false
   private preStart: Uint8Array | null = null
-  private farewellWaiter: { clock: number, resolve: (message: Uint8Array) => void } | null = null
+  private farewellSigner: Farewell | null = null
+  /** A closing page says goodbye (y-webrtc removes its awareness on 'beforeunload' too). */
+  private readonly onUnload = (): void => { this.disconnect() }
   /** Settles once the last close() said goodbye (its awareness removal went out) and released the room. */
   private farewell: Promise<void> = Promise.resolve()
   private unsignedApplied = 0
@@ -286,6 +287,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     await this.whenReady.catch(() => undefined)
     if (this.isConnected) this.close()
     await this.farewell
+    this.farewellSigner?.stop()
+    if (typeof window !== 'undefined') window.removeEventListener('beforeunload', this.onUnload)
     this.unbridge?.()
     this.unbridge = null
     this.doc.off('update', this.onDocUpdate)
@@ -333,8 +336,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.engine = engine
     engine.on('message', ({ message, to }) => {
       const id = to === null ? itemIdOf(message) : null
-      const waiter = this.farewellWaiter
-      if (waiter !== null && id?.what === 1 && id.clientId === this.doc.clientID && id.a >= waiter.clock) waiter.resolve(message)
+      if (id?.what === 1 && id.clientId === this.doc.clientID) this.farewellSigner?.signed(id, message)
       if (id !== null) this.spread(id, message, null)
       else this.sendToMesh(message, to, null)
     })
@@ -349,6 +351,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     engine.on('storage-error', (e) => { this.emitSafe('storage-error', e) })
     await engine.start()
     if (this.destroyed) { await engine.stop(); return }
+    this.farewellSigner = new Farewell({ identity, docId: this.roomName, clientIndex: engine.clientIndex, awareness: engine.awareness, clock: this.clock })
+    if (typeof window !== 'undefined') window.addEventListener('beforeunload', this.onUnload)
     rebindLocalClient(this.awareness, this.doc.clientID)
     this.unbridge = bridgeAwareness(this.awareness, engine.awareness)
     this.doc.on('update', this.onDocUpdate)
@@ -415,7 +419,12 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     const farewellTo = [...this.neighbours.values()].map((n) => n.connection)
     // The app's entry (stock peers hear its removal from onAppAwareness), then the engine's signed one.
     removeAwarenessStates(this.awareness, [this.doc.clientID], 'disconnect')
-    const signed = this.signFarewell()
+    const bye = this.farewellSigner?.leave() ?? { now: null, later: Promise.resolve(null) }
+    // Presigned: sent now, so a closing page (beforeunload) still says it.
+    if (bye.now !== null) {
+      for (const c of farewellTo) this.sendTo(c, bye.now)
+      this.bc?.post(BcKind.Message, '', bye.now)
+    }
     if (this.tick !== null) this.clock.clearInterval(this.tick)
     this.tick = null
     this.gossip.stop()
@@ -429,7 +438,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     if (removed.length > 0) this.emitPeers([], removed)
     this.setSynced(false)
     this.emitSafe('status', { connected: false })
-    this.farewell = signed.then((message) => {
+    this.farewell = bye.later.then((message) => {
       if (this.isConnected) return // connect() again meanwhile: the connections serve the room again
       if (message !== null) for (const c of farewellTo) if (c.state === 'open') this.sendTo(c, message)
       if (this.bc !== null) {
@@ -440,24 +449,6 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       if (this.ownsPeer) this.peer?.stop()
       else this.peer?.leaveRoom(this.roomName)
     })
-  }
-
-  /** Our signed awareness removal (the engine signs it after its batch window); null if there is nothing to remove or it took too long. */
-  private async signFarewell (): Promise<Uint8Array | null> {
-    const engine = this.engine
-    if (engine === null || engine.awareness.getLocalState() === null) return null
-    const awareness = engine.awareness
-    const clock = (awareness.meta.get(awareness.clientID)?.clock ?? 0) + 1
-    let timer: Timer | null = null
-    const signed = new Promise<Uint8Array | null>((resolve) => {
-      this.farewellWaiter = { clock, resolve }
-      timer = this.clock.setTimeout(() => { resolve(null) }, FAREWELL_TIMEOUT_MS)
-    })
-    awareness.setLocalState(null)
-    const message = await signed
-    if (timer !== null) this.clock.clearTimeout(timer)
-    this.farewellWaiter = null
-    return message
   }
 
   /**
