@@ -118,6 +118,8 @@ const SYNC_RETRY_BASE_MS = 2_000
 const SYNC_RETRY_MAX_MS = 8_000
 /** Origin of stock peers' awareness entries applied from a ymesh neighbour's relay. */
 const RELAYED_ORIGIN = 'ymesh-relay'
+/** Origin of awareness removals because the connection that carried them closed (as y-webrtc names it). */
+const CONNECTION_CLOSED = 'connection closed'
 
 export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   readonly roomName: string
@@ -166,7 +168,11 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private admission: RoomAdmission | null = null
   private readonly drops: Record<string, number> = {}
   private readonly onDocUpdate = (update: Uint8Array): void => { this.stock.broadcastUpdate(update) }
-  private readonly onAppAwareness = ({ added, updated, removed }: { added: number[], updated: number[], removed: number[] }): void => {
+  /** ClientIDs whose awareness each stock peer sent us directly (dropped when its connection closes). */
+  private readonly stockAwareness = new Map<PeerId, Set<number>>()
+  private readonly onAppAwareness = ({ added, updated, removed }: { added: number[], updated: number[], removed: number[] }, origin: unknown): void => {
+    // Our local view of a closed connection: other stock peers may still reach that peer.
+    if (origin === CONNECTION_CLOSED) return
     this.stock.broadcastAwareness([...added, ...updated, ...removed])
   }
 
@@ -200,8 +206,10 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       acceptsStockAwareness: (clientId) => this.acceptsStockAwareness(clientId),
       synced: (connection) => { this.stockSynced.add(connection); this.checkSynced() },
       malformed: (from, detail) => { this.drop('malformed', from, detail) },
-      awarenessApplied: (update, clients) => {
-        for (const c of clients) this.stockClients.add(c)
+      awarenessApplied: (update, clients, from) => {
+        let carried = this.stockAwareness.get(from)
+        if (carried === undefined) this.stockAwareness.set(from, carried = new Set())
+        for (const c of clients) { this.stockClients.add(c); carried.add(c) }
         this.sendToMesh(encodeRelayedAwareness(update), null, null)
       }
     })
@@ -430,6 +438,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.gossip.stop()
     const removed = [...this.neighbours.keys(), ...[...this.stock.all()].map((c) => c.remotePeer), ...this.bcPeers]
     for (const c of [...this.stock.all()]) this.stock.remove(c)
+    this.stockAwareness.clear()
     this.neighbours.clear()
     this.admission?.clear()
     this.bcPeers.clear()
@@ -469,7 +478,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     if (clients.length === 0) return
     // Not offered to later neighbours any more either.
     for (const c of clients) this.awarenessEntries.delete(c)
-    removeAwarenessStates(engine.awareness, clients, 'connection closed')
+    removeAwarenessStates(engine.awareness, clients, CONNECTION_CLOSED)
   }
 
   // --- mesh side -----------------------------------------------------------------------
@@ -517,10 +526,23 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
       if (connection.state !== 'open') this.forgetPresenceOf(connection.remotePeer)
       gone = true
     }
-    if (this.stock.remove(connection)) gone = true
+    if (this.stock.remove(connection)) {
+      gone = true
+      this.forgetStockPresenceOf(connection.remotePeer)
+    }
     if (!gone) return
     this.emitPeers([], [connection.remotePeer])
     this.checkSynced()
+  }
+
+  /** A stock peer's connection closed: the entries it sent go now (unless another connection to it is still served). */
+  private forgetStockPresenceOf (remote: PeerId): void {
+    if ([...this.stock.all()].some((c) => c.remotePeer === remote)) return
+    const carried = this.stockAwareness.get(remote)
+    this.stockAwareness.delete(remote)
+    if (carried === undefined) return
+    const clients = [...carried].filter((c) => this.awareness.getStates().has(c))
+    if (clients.length > 0) removeAwarenessStates(this.awareness, clients, CONNECTION_CLOSED)
   }
 
   private addStock (connection: Connection): void {

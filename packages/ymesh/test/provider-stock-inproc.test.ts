@@ -109,6 +109,8 @@ describe('MeshProvider with a stock y-webrtc peer (in process)', () => {
 
     stock.close()
     expect(peers.at(-1)?.includes('stock-1')).toBe(false)
+    // The stock peer's presence went with the connection that carried it (not 30 s later).
+    expect(a.provider.awareness.getStates().has(stock.remote.clientID)).toBe(false)
   })
 
   it('requireAuth refuses a stock peer with a drop event and closes its connection', async () => {
