@@ -31,6 +31,12 @@ export class Farewell {
 
   constructor (private readonly o: FarewellOptions) {}
 
+  /** A presigned removal follows our last entry: leave() can send it synchronously. */
+  get ready (): boolean {
+    const awareness = this.o.awareness
+    return this.presigned?.clock === (awareness.meta.get(awareness.clientID)?.clock ?? 0) + 1
+  }
+
   /** The engine emitted one of our awareness entries (`id`): the engine's removal we wait for, or the cue to presign the next. */
   signed (id: ItemId, message: Uint8Array): void {
     const waiter = this.waiter
