@@ -28,7 +28,7 @@ import { consoleLogger, type Logger } from './logger.js'
 import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.js'
 import { HybridSignaling, type HybridSignalingOptions } from './signaling/hybrid.js'
 import { ServerSignaling } from './signaling/server-signaling.js'
-import type { SignalingAnnounce, SignalingSignal, SignalingSource, SignalingStatus, SignalPath } from './signaling/types.js'
+import { REACH_NAMED, type SignalingAnnounce, type SignalingSignal, type SignalingSource, type SignalingStatus, type SignalPath } from './signaling/types.js'
 import { createSystemRng } from './system-rng.js'
 import { createSystemClock } from './transport/system-clock.js'
 import { WebRtcTransport, type WebRtcTransportOptions } from './transport/webrtc-transport.js'
@@ -579,6 +579,10 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       }
     }
     const degrees = this.rooms.topics().filter((t) => t === e.topic || (e.ymesh && this.rooms.isMember(e.from, t))).map((t) => this.degree(t))
+    // An author still joining (its signed capsule names fewer relaying neighbours than a member
+    // at `low` has) is let in like a newcomer we answered: members at `high` make room for it.
+    const joining = e.via === 'mesh' && e.authorReach !== undefined && e.authorReach < Math.min(this.pool.degree.low, REACH_NAMED)
+    if (joining && !this.isWelcomed(e.from)) this.rooms.welcome(e.from, this.clock.now())
     if (!acceptIncoming(this.pool, e.from, degrees, this.entries.size, e.ymesh && this.isWelcomed(e.from))) {
       this.metrics.drops.inc({ reason: 'incoming-refused' })
       // Say so (ymesh peers only): the dialer tries another member now instead of waiting out

@@ -19,7 +19,7 @@ import { SignalOrderBuffer } from './order-buffer.js'
 import { PeerSignalingRelay } from './peer-relay.js'
 import { MAX_ROSTER_ENTRIES, MAX_SIGNALS_PER_CAPSULE, type CapsuleBody, type DeclineReasonName } from './relay-wire.js'
 import { RoomView } from './room-view.js'
-import type { JoinOptions, SendSignalOptions, SignalingEvents, SignalingSignal, SignalingSource, SignalingStatus } from './types.js'
+import { REACH_NAMED, type JoinOptions, type SendSignalOptions, type SignalingEvents, type SignalingSignal, type SignalingSource, type SignalingStatus } from './types.js'
 
 export interface HybridSignalingOptions {
   /** Relay other peers' signals (default true). */
@@ -446,7 +446,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   /** Up to 3 neighbours that relay, for the capsule's `reach` field. */
   private reachVia (): PeerId[] {
-    return this.balancer.pick(this.neighbourIds(), 3)
+    return this.balancer.pick(this.neighbourIds(), REACH_NAMED)
   }
 
   private relayedSignals (from: PeerId, body: CapsuleBody, via: PeerId, seq: number): void {
@@ -465,7 +465,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (room === undefined) return
     room.view.saw(from, this.init.clock.now())
     for (const s of body.signals) {
-      this.order.push(`${from}|${body.session}`, s.index, { topic: body.topic, from, to: this.localPeer, ymesh: true, session: body.session, index: s.index, signal: s.signal, via: 'mesh' })
+      this.order.push(`${from}|${body.session}`, s.index, { topic: body.topic, from, to: this.localPeer, ymesh: true, session: body.session, index: s.index, signal: s.signal, via: 'mesh', authorReach: body.reach?.length ?? 0 })
     }
   }
 

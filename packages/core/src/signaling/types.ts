@@ -34,7 +34,15 @@ export interface SignalingSignal {
    * (hybrid signaling). Undefined means the server (every source but HybridSignaling).
    */
   readonly via?: SignalPath
+  /**
+   * Mesh signals: how many relaying neighbours the author named in its capsule (sealed and
+   * signed by it, at most REACH_NAMED). Fewer means the author is still joining.
+   */
+  readonly authorReach?: number
 }
+
+/** Relaying neighbours an author names in each capsule (the capsule's `reach` field). */
+export const REACH_NAMED = 3
 
 /** The path a signal travelled: the signaling server or peers of the mesh. */
 export type SignalPath = 'mesh' | 'server'
