@@ -3,7 +3,13 @@
  * TCP (RFC 6298) over the round trips of relayed signals — capsule out, the target's ack back
  * — so the timeout follows the mesh instead of being a fixed few seconds.
  *
- *   timeout = clamp(max(multiplier × srtt, srtt + 4 × rttvar), floor, ceiling)
+ *   timeout = clamp(max(multiplier × srtt, srtt + 4 × rttvar) × backoff, floor, ceiling)
+ *
+ * backoff doubles on each timeout and goes back to 1 with the next measured round trip (RFC
+ * 6298 §5.5): under load the relay round trip grows faster than the average follows, and
+ * without it every capsule would also go through the server. Acks that arrive after the
+ * fallback are measured too (the signals took another path, so the sample is not ambiguous);
+ * leaving them out would keep the estimate at the fast round trips only.
  */
 export interface FallbackTimingOptions {
   /** Before any round trip was measured. Default 1 000 ms. */
@@ -19,6 +25,7 @@ export interface FallbackTimingOptions {
 export class FallbackTimer {
   private srtt: number | null = null
   private rttvar = 0
+  private backoff = 1
   readonly initialMs: number
   readonly floorMs: number
   readonly ceilingMs: number
@@ -38,6 +45,7 @@ export class FallbackTimer {
 
   observe (rttMs: number): void {
     if (!(rttMs >= 0) || !Number.isFinite(rttMs)) return
+    this.backoff = 1
     if (this.srtt === null) {
       this.srtt = rttMs
       this.rttvar = rttMs / 2
@@ -47,9 +55,13 @@ export class FallbackTimer {
     this.srtt = 0.875 * this.srtt + 0.125 * rttMs
   }
 
+  /** A relayed signal timed out: wait longer for the next ones until a round trip is measured again. */
+  timedOut (): void {
+    this.backoff = Math.min(8, this.backoff * 2)
+  }
+
   timeoutMs (): number {
-    if (this.srtt === null) return Math.min(this.ceilingMs, Math.max(this.floorMs, this.initialMs))
-    const rto = Math.max(this.multiplier * this.srtt, this.srtt + 4 * this.rttvar)
-    return Math.min(this.ceilingMs, Math.max(this.floorMs, rto))
+    const rto = this.srtt === null ? this.initialMs : Math.max(this.multiplier * this.srtt, this.srtt + 4 * this.rttvar)
+    return Math.min(this.ceilingMs, Math.max(this.floorMs, rto * this.backoff))
   }
 }

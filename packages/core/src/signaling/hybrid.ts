@@ -100,6 +100,8 @@ export interface HybridStats {
   /** Signals sent through the server: bootstrap, stock peers, fallback. */
   serverSignals: number
   declines: number
+  /** Acks that came after the capsule's signals had gone to the server (a fallback that was not needed). */
+  lateAcks: number
   /** Members learned through rosters. */
   learned: number
   /** Broadcast announces at the server this peer answered, and left to the designated rendezvous point. */
@@ -117,13 +119,15 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   readonly relay: PeerSignalingRelay
   readonly balancer: SignalingLoadBalancer
   readonly timing: FallbackTimer
-  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, fallbackReasons: {}, declineReasons: {} }
+  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, lateAcks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, fallbackReasons: {}, declineReasons: {} }
   private readonly o: Required<Omit<HybridSignalingOptions, 'fallback' | 'relayPerSecond' | 'relayBurst'>>
   private readonly inner: SignalingSource
   private readonly rooms = new Map<string, Room>()
   private readonly batches = new Map<string, Batch>()
   private readonly indexes = new Map<string, number>()
   private readonly pending = new Map<number, Pending>()
+  /** Capsules that fell back to the server on timeout, by seq: a late ack still measures the relay round trip. */
+  private readonly late = new Map<number, { readonly to: PeerId, readonly startedAt: number }>()
   private readonly order: SignalOrderBuffer<SignalingSignal>
   private readonly signalsSent: Counter
   private nextSeq: number
@@ -234,6 +238,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.announcesSeen.clear()
     this.batches.clear()
     this.pending.clear()
+    this.late.clear()
     this.order.clear()
     this.serverQueue.length = 0
     for (const [topic, room] of this.rooms) if (room.parked) { room.parked = false; this.inner.unpark?.(topic) }
@@ -418,13 +423,26 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (p.timer !== null) this.init.clock.clearTimeout(p.timer)
     for (const relay of p.tried) this.balancer.finished(relay)
     this.stats.fallbacks++
+    if (why === 'timeout') {
+      this.timing.timedOut()
+      this.late.set(p.seq, { to: p.batch.to, startedAt: p.startedAt })
+      if (this.late.size > 256) this.late.delete(this.late.keys().next().value as number)
+    }
     this.signalsSent.inc({ path: 'fallback' })
     for (const s of p.batch.signals) this.serverSignal(p.batch.topic, p.batch.to, p.batch.session, s.index, s.signal)
   }
 
   private acked (from: PeerId, seq: number): void {
     const p = this.pending.get(seq)
-    if (p === undefined || p.batch.to !== from) return
+    if (p === undefined) {
+      const l = this.late.get(seq)
+      if (l === undefined || l.to !== from) return
+      this.late.delete(seq)
+      this.stats.lateAcks++
+      this.timing.observe(this.init.clock.now() - l.startedAt)
+      return
+    }
+    if (p.batch.to !== from) return
     this.pending.delete(seq)
     if (p.timer !== null) this.init.clock.clearTimeout(p.timer)
     for (const relay of p.tried) this.balancer.finished(relay)

@@ -8,7 +8,7 @@
  * is sealed to the target, and any change to header or body breaks the author's signature.
  */
 import { Tag, type Clock, type PeerId, type Rng } from '@ymesh/protocol'
-import { openSealed, sealTo, sign, verify, type Identity } from '@ymesh/crypto'
+import { sign, verify, type Identity } from '@ymesh/crypto'
 import type { Logger } from '../logger.js'
 import type { Counter } from '../metrics/registry.js'
 import type { CoreMetrics } from '../metrics/core-metrics.js'
@@ -18,6 +18,7 @@ import {
   CAPSULE_DOMAIN, capsuleSigningInput, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody,
   encodeRelayMessage, type CapsuleBody, type DeclineReasonName, type RelayMessage
 } from './relay-wire.js'
+import { PairKeys } from './pair-keys.js'
 import { ReplayWindow } from './replay-window.js'
 
 export interface PeerSignalingRelayHandlers {
@@ -58,9 +59,12 @@ export class PeerSignalingRelay {
   private unregister: (() => void) | null = null
   /** Relay requests this peer forwarded for others (tests and the bench read it). */
   relayedForOthers = 0
+  /** Capsule keys, derived once per remote peer and direction. */
+  readonly keys: PairKeys
 
   constructor (private readonly o: PeerSignalingRelayOptions) {
     this.replay = new ReplayWindow(o.replayWindow ?? 1024)
+    this.keys = new PairKeys({ identity: o.identity })
     this.tokens = o.relayBurst ?? 100
     const r = o.metrics.registry
     this.rejected = r.counter('ymesh_relayed_signal_rejected_total', 'Relayed signaling capsules refused at the target, by reason')
@@ -80,12 +84,13 @@ export class PeerSignalingRelay {
   stop (): void {
     this.unregister?.()
     this.unregister = null
+    this.keys.clear()
   }
 
   /** Seal `body` to `to` and sign it as capsule `seq`. */
   async seal (to: PeerId, seq: number, body: CapsuleBody): Promise<Uint8Array> {
     const { clock, rng, identity } = this.o
-    const sealed = await clock.settle(sealTo(to, `${CAPSULE_DOMAIN}|${this.self}`, encodeCapsuleBody(body), { random: (n) => rng.bytes(n) }))
+    const sealed = await clock.settle(this.keys.seal(to, `${CAPSULE_DOMAIN}|${this.self}`, encodeCapsuleBody(body), rng.bytes(12)))
     const header = { from: this.self, to, seq, sealed }
     const signature = await clock.settle(sign(identity, CAPSULE_DOMAIN, capsuleSigningInput(header)))
     return encodeCapsule({ ...header, signature })
@@ -167,7 +172,7 @@ export class PeerSignalingRelay {
   }
 
   private async deliver (bytes: Uint8Array, via: PeerId): Promise<void> {
-    const { clock, identity } = this.o
+    const { clock } = this.o
     let capsule
     try {
       capsule = decodeCapsule(bytes)
@@ -186,7 +191,7 @@ export class PeerSignalingRelay {
     }
     let body: CapsuleBody
     try {
-      const opened = await clock.settle(openSealed(identity, `${CAPSULE_DOMAIN}|${capsule.from}`, capsule.sealed))
+      const opened = await clock.settle(this.keys.open(capsule.from, `${CAPSULE_DOMAIN}|${capsule.from}`, capsule.sealed))
       const raw = decodeCapsuleBody(opened)
       const signals = raw.signals.map((s) => ({ index: s.index, signal: parseSignal(s.signal) }))
       if (signals.some((s) => s.signal === null)) return this.reject('bad-signal', capsule.from)

@@ -10,7 +10,7 @@
  *
  *   capsule  = from:PeerId • to:PeerId • seq:varUint • sealed:varUint8Array • signature:varUint8Array
  *   signature = Ed25519(from, CAPSULE_DOMAIN, from • to • seq • sealed)
- *   sealed   = sealTo(to, CAPSULE_DOMAIN + '|' + from, body)
+ *   sealed   = PairKeys.seal(to, CAPSULE_DOMAIN + '|' + from, body)   (pair-keys.ts: static X25519 of from and to, key cached per peer)
  *   body     = topic:varString • session:varString • count:varUint • (index:varUint • signal:varString)* •
  *              ackCount:varUint • ackedSeq:varUint* •       (acks of the recipient's capsules: signed by us, sealed)
  *              reachCount:varUint • reach:PeerId*           (the author's neighbours: relays that reach it before routes converge)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { generateIdentity, openSealed, sealTo, sign, verify } from '@ymesh/crypto'
+import { generateIdentity, openSealed, sign, verify } from '@ymesh/crypto'
+import { PairKeys } from '../../src/signaling/pair-keys.js'
 import type { Clock, PeerId, Timer } from '@ymesh/protocol'
 import { ReplayWindow } from '../../src/signaling/replay-window.js'
 import { FallbackTimer } from '../../src/signaling/fallback-timer.js'
@@ -46,20 +47,49 @@ describe('relayed-signal capsules', () => {
 
   it('a curious relay cannot read a capsule, and a malicious one cannot alter or forge it', async () => {
     const [s, t, relay] = await Promise.all([1, 2, 3].map(async (n) => await generateIdentity({ seed: seeded(n) })))
+    const [sk, tk, rk] = [new PairKeys({ identity: s! }), new PairKeys({ identity: t! }), new PairKeys({ identity: relay! })]
     const body = encodeCapsuleBody({ topic: 'room', session: 'x', signals: [{ index: 0, signal: { type: 'offer', sdp: 'secret-sdp' } }], acks: [] })
-    const sealed = await sealTo(t!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, body)
+    const sealed = await sk.seal(t!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, body, new Uint8Array(12).fill(7))
     const header = { from: s!.peerId, to: t!.peerId, seq: 5, sealed }
     const capsule = decodeCapsule(encodeCapsule({ ...header, signature: await sign(s!, CAPSULE_DOMAIN, capsuleSigningInput(header)) }))
     expect(new TextDecoder().decode(capsule.sealed)).not.toContain('secret-sdp')
+    // The relay holds neither private key: not as the target, nor by claiming to be the author.
+    await expect(rk.open(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).rejects.toThrow()
     await expect(openSealed(relay!, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).rejects.toThrow()
     expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(capsule), capsule.signature)).toBe(true)
-    const altered = { ...capsule, sealed: capsule.sealed.map((b, i) => (i === 40 ? b ^ 1 : b)) }
+    const altered = { ...capsule, sealed: capsule.sealed.map((b, i) => (i === 20 ? b ^ 1 : b)) }
     expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(altered), capsule.signature)).toBe(false)
+    await expect(tk.open(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, altered.sealed)).rejects.toThrow()
     const renumbered = { ...capsule, seq: 6 }
     expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(renumbered), capsule.signature)).toBe(false)
-    // A relay re-signing the body as its own author cannot make the target open it: the seal names the author.
-    await expect(openSealed(t!, `${CAPSULE_DOMAIN}|${relay!.peerId}`, capsule.sealed)).rejects.toThrow()
-    expect(decodeCapsuleBody(await openSealed(t!, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).signals[0]?.signal).toEqual({ type: 'offer', sdp: 'secret-sdp' })
+    // A relay re-signing the body as its own author cannot make the target open it: the key names the author.
+    await expect(tk.open(relay!.peerId, `${CAPSULE_DOMAIN}|${relay!.peerId}`, capsule.sealed)).rejects.toThrow()
+    // Nor can a capsule sealed from t to s be passed off as one from s to t (the key binds the direction).
+    const back = await tk.seal(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, body, new Uint8Array(12).fill(8))
+    await expect(tk.open(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, back)).rejects.toThrow()
+    expect(decodeCapsuleBody(await tk.open(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).signals[0]?.signal).toEqual({ type: 'offer', sdp: 'secret-sdp' })
+    expect(decodeCapsuleBody(await sk.open(t!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, back)).signals[0]?.signal).toEqual({ type: 'offer', sdp: 'secret-sdp' })
+  })
+
+  it('derives a capsule key once per remote peer and direction, within a bounded cache', async () => {
+    const [s, t, u] = await Promise.all([1, 2, 4].map(async (n) => await generateIdentity({ seed: seeded(n) })))
+    const sk = new PairKeys({ identity: s!, maxKeys: 2 })
+    const tk = new PairKeys({ identity: t! })
+    const d = `${CAPSULE_DOMAIN}|${s!.peerId}`
+    for (let i = 0; i < 5; i++) {
+      const sealed = await sk.seal(t!.peerId, d, new Uint8Array([i]), new Uint8Array(12).fill(i))
+      expect(await tk.open(s!.peerId, d, sealed)).toEqual(new Uint8Array([i]))
+    }
+    expect(sk.derivations).toBe(1)
+    expect(tk.derivations).toBe(1)
+    await sk.seal(u!.peerId, d, new Uint8Array([1]), new Uint8Array(12))
+    await sk.seal(t!.peerId, `${d}|other`, new Uint8Array([1]), new Uint8Array(12))
+    expect(sk.size).toBe(2)
+    expect(sk.derivations).toBe(3)
+    await expect(sk.seal(t!.peerId, d, new Uint8Array([1]), new Uint8Array(3))).rejects.toThrow(RangeError)
+    await expect(sk.open(t!.peerId, d, new Uint8Array(40))).rejects.toThrow()
+    sk.clear()
+    expect(sk.size).toBe(0)
   })
 })
 
@@ -90,6 +120,20 @@ describe('fallback timer', () => {
     expect(t.timeoutMs()).toBe(4000)
     t.observe(Number.NaN)
     expect(t.smoothedRttMs).toBeGreaterThan(4000)
+  })
+
+  it('backs off after a timeout until a round trip is measured again', () => {
+    const t = new FallbackTimer({ initialMs: 1000, floorMs: 150, ceilingMs: 4000 })
+    for (let i = 0; i < 20; i++) t.observe(100)
+    const base = t.timeoutMs()
+    t.timedOut()
+    expect(t.timeoutMs()).toBe(2 * base)
+    t.timedOut()
+    expect(t.timeoutMs()).toBe(4 * base)
+    for (let i = 0; i < 5; i++) t.timedOut()
+    expect(t.timeoutMs()).toBe(8 * base)
+    t.observe(100)
+    expect(t.timeoutMs()).toBeLessThan(2 * base)
   })
 })
 
