@@ -116,6 +116,8 @@ const TICK_MS = 1_000
 /** An unanswered sync request is sent again after 2, 4, 8, 8 ... s (it may have been lost, or refused before the neighbour admitted us). */
 const SYNC_RETRY_BASE_MS = 2_000
 const SYNC_RETRY_MAX_MS = 8_000
+/** After the first answer, how long the other neighbours' answers are awaited before 'synced' turns true without them. */
+const SYNC_WAIT_MS = 5_000
 /** Origin of stock peers' awareness entries applied from a ymesh neighbour's relay. */
 const RELAYED_ORIGIN = 'ymesh-relay'
 /** Origin of awareness removals because the connection that carried them closed (as y-webrtc names it). */
@@ -150,6 +152,8 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   private readonly stockSynced = new WeakSet<Connection>()
   private readonly awarenessEntries = new Map<number, Uint8Array>()
   private syncedState = false
+  /** When the first answer came plus SYNC_WAIT_MS; null before it. */
+  private syncWaitUntil: number | null = null
   private isReady = false
   private isConnected = false
   private destroyed = false
@@ -445,6 +449,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     this.unregister?.()
     this.unregister = null
     if (removed.length > 0) this.emitPeers([], removed)
+    this.syncWaitUntil = null
     this.setSynced(false)
     this.emitSafe('status', { connected: false })
     this.farewell = bye.later.then((message) => {
@@ -725,6 +730,7 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
     for (const n of this.neighbours.values()) {
       if (!n.synced && now - n.requestedAt >= Math.min(SYNC_RETRY_MAX_MS, SYNC_RETRY_BASE_MS * 2 ** (n.requests - 1))) this.requestSync(n)
     }
+    this.checkSynced()
     const interval = this.options.antiEntropyIntervalMs ?? 5_000
     if (interval <= 0 || this.neighbours.size === 0 || this.clock.now() - this.lastAntiEntropy < interval) return
     this.lastAntiEntropy = this.clock.now()
@@ -737,14 +743,22 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
    * y-webrtc's 'synced': true once every connected peer answered our sync request, and it
    * stays true while connected (y-webrtc does not go back to unsynced when another peer
    * connects; in a mesh where peers keep arriving, "all answered at one instant" would flap
-   * and, with enough arrivals, never hold). False again after disconnect().
+   * and, with enough arrivals, never hold). False again after disconnect(). One bound more:
+   * SYNC_WAIT_MS after the first answer (we hold a neighbour's whole state by then), it turns
+   * true even if some neighbour is still silent — the pool keeps replacing neighbours in a
+   * large room, and a new one every few seconds would otherwise keep it false. The silent ones
+   * are still asked again (onTick), and anti-entropy runs underneath.
    */
   private checkSynced (): void {
     if (this.syncedState || !this.isConnected) return
-    if (this.neighbours.size === 0 && this.stock.size === 0) return
-    for (const n of this.neighbours.values()) if (!n.synced) return
-    for (const c of this.stock.all()) if (!this.stockSynced.has(c)) return
-    this.setSynced(true)
+    let answered = 0
+    let silent = 0
+    for (const n of this.neighbours.values()) if (n.synced) answered++; else silent++
+    for (const c of this.stock.all()) if (this.stockSynced.has(c)) answered++; else silent++
+    if (answered === 0) return
+    const now = this.clock.now()
+    this.syncWaitUntil ??= now + SYNC_WAIT_MS
+    if (silent === 0 || now >= this.syncWaitUntil) this.setSynced(true)
   }
 
   private setSynced (synced: boolean): void {
