@@ -697,7 +697,11 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     const busy = new Set(this.entries.keys())
     for (const room of this.rooms.all()) {
       for (const [peer, c] of room.candidates) if (c.failures >= this.pool.maxFailures) room.candidates.delete(peer)
-      const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic), open: this.degree(room.topic, true), total: this.entries.size, now }, this.rng)
+      const hybrid = this.hybrid
+      // Members some neighbour is connected to now first (alive, one relay hop away), then by how
+      // stale their last sighting is: a crashed member still listed in rosters costs an answer timeout.
+      const rank = hybrid === null ? undefined : (p: PeerId): number => { const age = hybrid.memberAge(room.topic, p); return age === undefined || age < 1_500 ? 0 : 1 + Math.floor(age / 5_000) }
+      const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic), open: this.degree(room.topic, true), total: this.entries.size, now, ...(rank === undefined ? {} : { rank }) }, this.rng)
       for (const remote of dials) {
         const c = room.candidates.get(remote) as Candidate
         const session = c.ymesh ? randomSession(this.rng) : undefined

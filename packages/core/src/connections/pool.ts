@@ -113,10 +113,16 @@ export interface DialPlanInput {
   readonly now: number
   /** Open (authenticated) connections counting towards this room; default `degree`. */
   readonly open?: number
+  /**
+   * Preference among candidates, lower first (ties in random order): e.g. how stale the last
+   * first-hand sighting of a member is, so members a neighbour is connected to now are dialed
+   * before ones that may have crashed. Default: no preference.
+   */
+  readonly rank?: (peer: PeerId) => number
 }
 
 /**
- * Whom to dial for one room: anchors first, then random candidates, up to the target degree.
+ * Whom to dial for one room: anchors first, then random candidates (best `rank` first), up to the target degree.
  * A room whose open connections are below `low` does not wait for attempts still in flight (a
  * candidate that crashed holds its attempt until connectTimeoutMs): it dials up to `low - open`
  * more, never beyond `high` connections and attempts together.
@@ -138,6 +144,11 @@ export const planDials = (options: ResolvedPoolOptions, input: DialPlanInput, rn
     const t = others[i] as PeerId
     others[i] = others[j] as PeerId
     others[j] = t
+  }
+  const rank = input.rank
+  if (rank !== undefined) {
+    const ranks = new Map(others.map((p) => [p, rank(p)]))
+    others.sort((a, b) => (ranks.get(a) as number) - (ranks.get(b) as number))
   }
   return plan.concat(others.slice(0, Math.min(room, capacity - plan.length)))
 }

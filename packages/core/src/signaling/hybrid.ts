@@ -276,6 +276,15 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     return this.rooms.get(topic)?.view.size ?? 0
   }
 
+  /**
+   * How long ago `peer` was last seen first-hand in `topic` (by us or by the neighbour whose
+   * roster listed it), or undefined when it is not in the view. A member a neighbour is
+   * connected to now is alive and one relay hop away; one seen long ago may have crashed.
+   */
+  memberAge (topic: string, peer: PeerId): number | undefined {
+    return this.rooms.get(topic)?.view.ageOf(peer, this.init.clock.now())
+  }
+
   sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
     const session = options.session
     if (!options.addressed || session === undefined) {

@@ -53,6 +53,12 @@ export class RoomView {
     return gone
   }
 
+  /** How long ago anyone last saw `peer` first-hand, or undefined when it is not in the view. */
+  ageOf (peer: PeerId, now: number): number | undefined {
+    const at = this.seenAt.get(peer)
+    return at === undefined ? undefined : Math.max(0, now - at)
+  }
+
   has (peer: PeerId): boolean {
     return this.seenAt.has(peer)
   }

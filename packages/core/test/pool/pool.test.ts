@@ -38,6 +38,20 @@ describe('pool decisions', () => {
     expect(planDials(o, { candidates, busy: new Set(), degree: 6, total: 6, now: 100 }, rng)).toEqual([])
   })
 
+  it('dials the best-ranked candidates first (members seen first-hand lately before stale ones)', () => {
+    const o = resolvePoolOptions()
+    const candidates = Array.from({ length: 12 }, (_, i) => candidate(i))
+    const fresh = new Set([p(2), p(5), p(7)])
+    for (let i = 0; i < 5; i++) {
+      const plan = planDials(o, { candidates, busy: new Set(), degree: 3, total: 3, now: 0, rank: (peer) => (fresh.has(peer) ? 0 : 1) }, rng)
+      expect(new Set(plan)).toEqual(fresh)
+    }
+    // Without a rank, the choice stays random.
+    const seen = new Set<PeerId>()
+    for (let i = 0; i < 10; i++) for (const peer of planDials(o, { candidates, busy: new Set(), degree: 3, total: 3, now: 0 }, rng)) seen.add(peer)
+    expect(seen.size).toBeGreaterThan(3)
+  })
+
   it('always dials anchors, and never beyond maxConnections', () => {
     const o = resolvePoolOptions({ anchors: [p(9)], maxConnections: 10 })
     const candidates = [candidate(1), candidate(9)]

@@ -184,6 +184,10 @@ describe('room view and rendezvous rule', () => {
     const v = views[0] as RoomView
     expect(v.saw(ids[1] as PeerId, 500, 2000)).toBe(false) // too old to count
     expect(v.roster(0, 3)[0]).toEqual([ids[0], 0])
+    v.saw(ids[2] as PeerId, 400, 100)
+    expect(v.ageOf(ids[2] as PeerId, 500)).toBe(200) // the freshest first-hand sighting, aged
+    expect(v.ageOf(ids[3] as PeerId, 500)).toBe(500)
+    expect(v.ageOf('nobody' as PeerId, 500)).toBeUndefined()
     expect(v.expire(1500).length).toBe(5)
     expect(v.size).toBe(0)
     expect(v.isRendezvous(2)).toBe(true) // alone in its view: it stays subscribed
