@@ -46,6 +46,8 @@ export interface HybridPeerStats {
   hybrid: null | {
     relayed: number
     fallbacks: number
+    /** Acks that came after the capsule had also gone through the server. */
+    lateAcks?: number
     serverSignals: number
     declines: number
     learned: number
