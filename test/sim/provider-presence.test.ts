@@ -82,4 +82,24 @@ describe('MeshProvider presence when a peer leaves', () => {
     expect(userOf(a, 'bob')).toBe(false)
     expect(atA.origin).toBe('connection closed')
   })
+
+  it('a neighbour still reachable through another keeps its presence when their direct connection closes', async () => {
+    const w = world = createSimWorld(testSeed())
+    const sim = w.net.sim
+    const a = await w.add('a', 'room')
+    const b = await w.add('b', 'room')
+    const c = await w.add('c', 'room')
+    b.provider.awareness.setLocalStateField('user', 'bob')
+    const direct = (): boolean => a.peer.connections.some((x) => x.remotePeer === b.peer.peerId)
+    // a knows a route to b through c (not only the direct one).
+    await sim.runUntil(() => userOf(a, 'bob') && direct() && c.peer.connections.length >= 2 &&
+      a.peer.router?.nextHopTo(b.peer.peerId) !== null, { maxEvents: 5_000_000 })
+    await sim.advance(5_000)
+    const atA = removalOrigin(a, b)
+    w.net.partition([a.peer.peerId], [b.peer.peerId])
+    await sim.runUntil(() => !direct(), { maxEvents: 5_000_000 })
+    await sim.advance(0)
+    expect(atA.origin).toBe(undefined)
+    expect(userOf(a, 'bob')).toBe(true)
+  })
 })

@@ -466,15 +466,20 @@ export class MeshProvider extends ObservableV2<MeshProviderEvents> {
   }
 
   /**
-   * A neighbour's connection closed and we hold no other connection to that peer: its
-   * presence goes now (y-webrtc's full mesh learns a departure the same way, from the closed
-   * connection), not when its entries time out. Should the peer still be in the room through
-   * others, its next awareness renewal (≤ 15 s) brings it back.
+   * A neighbour's connection closed and we hold no other connection (nor a route) to that
+   * peer: its presence goes now (y-webrtc's full mesh learns a departure the same way, from
+   * the closed connection), not when its entries time out. Should the peer still be in the
+   * room after all, its next awareness renewal (≤ 15 s) brings it back.
    */
   private forgetPresenceOf (remote: PeerId): void {
     const engine = this.engine
     if (engine === null || this.peer === null) return
     if (this.peer.connections.some((c) => c.remotePeer === remote && c.state === 'open')) return
+    // Still reachable through another neighbour (the pool pruned this edge, in a large room a
+    // common case): it is likely still here, and its removal or timeout will tell.
+    // (The direct route may still be in the table now: another neighbour's counts too.)
+    const route = this.peer.router?.routes().find((r) => r.destination === remote)
+    if (route !== undefined && ((route.nextHop !== null && route.nextHop !== remote) || route.alternatives > 1)) return
     const clients: number[] = []
     for (const clientId of engine.awareness.getStates().keys()) {
       const author = engine.authorOf(clientId)
