@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url'
 
 const script = fileURLToPath(new URL('./hybrid-peer-host.child.mjs', import.meta.url))
 const running = new Set<ChildProcess>()
+/** Processes this module killed on purpose; any other death by a signal is a crash worth naming. */
+const killedByUs = new WeakSet<ChildProcess>()
+const killHard = (child: ChildProcess): void => { killedByUs.add(child); child.kill('SIGKILL') }
 
 export interface PeerHostOptions {
   kind: 'mesh' | 'stock'
@@ -97,7 +100,12 @@ export const startPeerHost = async (o: PeerHostOptions): Promise<PeerHost> => {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   running.add(child)
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { running.delete(child); resolve(code) }))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => {
+    running.delete(child)
+    // A native crash (wrtc) ends the process by a signal: name it, since nothing else will.
+    if (signal !== null && !killedByUs.has(child)) process.stderr.write(`${o.kind} peer host ${child.pid ?? '?'} died of ${signal}\n`)
+    resolve(code)
+  }))
   let nextId = 1
   const pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   const seen = new Map<string, number>()
@@ -152,14 +160,14 @@ export const startPeerHost = async (o: PeerHostOptions): Promise<PeerHost> => {
     stats: async () => await call('stats') as HybridPeerStats[],
     stop: async () => {
       if (gone()) return
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await call('stop').catch(() => child.kill('SIGKILL'))
+      const kill = setTimeout(() => killHard(child), 5000)
+      await call('stop').catch(() => killHard(child))
       await exited
       clearTimeout(kill)
     },
     kill: async () => {
       if (gone()) return
-      child.kill('SIGKILL')
+      killHard(child)
       await exited
     }
   }
@@ -169,7 +177,7 @@ export const startPeerHost = async (o: PeerHostOptions): Promise<PeerHost> => {
 export const stopAllPeerHosts = async (): Promise<void> => {
   await Promise.all([...running].map(async (child) => {
     const gone = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGKILL')
+    killHard(child)
     await gone
   }))
 }
