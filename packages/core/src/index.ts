@@ -104,7 +104,8 @@ export {
   planDials,
   planPrunes,
   acceptIncoming,
+  glareOursWins,
   backoffDelay,
   connectionValue
 } from './connections/pool.js'
-export type { PoolOptions, ResolvedPoolOptions, DegreeLimits, Candidate, DialPlanInput, PruneCandidate } from './connections/pool.js'
+export type { PoolOptions, ResolvedPoolOptions, DegreeLimits, Candidate, DialPlanInput, PruneCandidate, GlareAttempt } from './connections/pool.js'

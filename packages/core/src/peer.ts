@@ -20,7 +20,7 @@ import { FrameDispatcher, type FrameHandler } from './connections/dispatcher.js'
 import { NeighbourSet, type Neighbours } from './connections/neighbours.js'
 import { RoomBook } from './connections/room-book.js'
 import {
-  acceptIncoming, backoffDelay, planDials, planPrunes, resolvePoolOptions, type Candidate, type PoolOptions,
+  acceptIncoming, backoffDelay, glareOursWins, planDials, planPrunes, resolvePoolOptions, type Candidate, type PoolOptions,
   type ResolvedPoolOptions
 } from './connections/pool.js'
 import { startHandshake, type PendingHandshake } from './handshake/handshake.js'
@@ -556,10 +556,9 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     }
     if (entry !== undefined) {
       if (entry.initiator && entry.connection === null) {
-        // Glare: both sides offered. ymesh peers: the smaller peer id's offer wins. Stock
-        // peers: y-webrtc's rule, the higher token wins.
-        const stale = entry.paths.size === 0 && this.clock.now() - entry.startedAt > GLARE_WINDOW_MS
-        const oursWins = !stale && (e.ymesh ? this.peerId < e.from : (entry.token ?? 0) > (e.token ?? 0))
+        const oursWins = glareOursWins(this.peerId, e.from, e.ymesh, {
+          token: entry.token, heardBack: entry.paths.size > 0, ageMs: this.clock.now() - entry.startedAt
+        }, e.token, GLARE_WINDOW_MS)
         this.metrics.glare.inc({ winner: oursWins ? 'local' : 'remote' })
         if (oursWins) return
         this.drop(entry, 'glare')

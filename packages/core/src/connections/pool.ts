@@ -166,6 +166,29 @@ export const acceptIncoming = (options: ResolvedPoolOptions, peer: PeerId, share
   return welcomed || sharedRoomDegrees.some((d) => d < options.degree.high)
 }
 
+/** Our pending dial, as glare sees it. */
+export interface GlareAttempt {
+  readonly token: number | undefined
+  /** Whether anything came back from the remote for this attempt. */
+  readonly heardBack: boolean
+  readonly ageMs: number
+}
+
+/**
+ * Crossing offers (glare): does our attempt win over the remote's offer? Both sides must
+ * decide alike. Between ymesh peers the smaller peer id wins, except that an attempt of ours
+ * that never heard back and is older than `staleMs` went to a previous incarnation of the
+ * remote (it restarted) and yields. A stock y-webrtc peer applies its own rule on its side,
+ * the higher token wins, and takes our offer into its pending connection when ours is higher;
+ * so with stock peers we keep to exactly that rule, or we would answer an offer whose
+ * connection it has already thrown away (y-webrtc 10 then throws on our answer).
+ */
+export const glareOursWins = (local: PeerId, remote: PeerId, remoteIsYmesh: boolean, ours: GlareAttempt, remoteToken: number | undefined, staleMs: number): boolean => {
+  if (!remoteIsYmesh) return (ours.token ?? 0) > (remoteToken ?? 0)
+  if (!ours.heardBack && ours.ageMs > staleMs) return false
+  return local < remote
+}
+
 export interface PruneCandidate {
   readonly peer: PeerId
   readonly quality: ConnectionQuality

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { PeerId } from '@ymesh/protocol'
 import { SimRng } from '@ymesh/sim'
 import {
-  acceptIncoming, backoffDelay, InvalidOptionsError, planDials, planPrunes, resolvePoolOptions, type Candidate,
+  acceptIncoming, backoffDelay, glareOursWins, InvalidOptionsError, planDials, planPrunes, resolvePoolOptions, type Candidate,
   type ConnectionQuality
 } from '@ymesh/core'
 
@@ -88,6 +88,21 @@ describe('pool decisions', () => {
     expect(acceptIncoming(o, p(1), [8], 10, true)).toBe(false)
     expect(resolvePoolOptions().welcomeMs).toBe(12_000)
     expect(() => resolvePoolOptions({ welcomeMs: 0 })).toThrow(/welcomeMs/)
+  })
+
+  it('glare: ymesh peers let the smaller id win unless our attempt is stale; with stock peers only y-webrtc\'s token rule counts', () => {
+    const fresh = { token: 5, heardBack: false, ageMs: 100 }
+    const stale = { token: 5, heardBack: false, ageMs: 3_000 }
+    expect(glareOursWins(p(1), p(2), true, fresh, 9, 2_000)).toBe(true)
+    expect(glareOursWins(p(2), p(1), true, fresh, 1, 2_000)).toBe(false)
+    // An old attempt that never heard back went to a previous incarnation: it yields.
+    expect(glareOursWins(p(1), p(2), true, stale, 9, 2_000)).toBe(false)
+    expect(glareOursWins(p(1), p(2), true, { ...stale, heardBack: true }, 9, 2_000)).toBe(true)
+    // A stock peer decides by tokens on its side; a stale attempt of ours must not yield when
+    // our token is higher (it took our offer and dropped its own, and would throw on our answer).
+    expect(glareOursWins(p(1), p(2), false, stale, 3, 2_000)).toBe(true)
+    expect(glareOursWins(p(1), p(2), false, fresh, 9, 2_000)).toBe(false)
+    expect(glareOursWins(p(1), p(2), false, { ...fresh, token: undefined }, undefined, 2_000)).toBe(false)
   })
 
   it('prunes the worst connections of a room over high, down to high, never anchors or below low', () => {
