@@ -3,16 +3,15 @@
  * is handed to the provider's peer (as the peer does when a stock y-webrtc peer connects);
  * the far end is a plain Y.Doc + Awareness speaking y-protocols as y-webrtc's WebrtcConn does.
  */
-import * as Y from 'yjs'
 import * as syncProtocol from 'y-protocols/sync'
-import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
-import * as decoding from 'lib0/decoding'
+import { encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as encoding from 'lib0/encoding'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SimLink } from '@ymesh/sim'
 import { Connection, createCoreMetrics, silentLogger, type FrameDispatcher } from '@ymesh/core'
 import type { PeerId } from '@ymesh/protocol'
 import { createSimWorld, text, type SimProvider, type SimWorld } from './helpers/sim-providers.js'
+import { stockFarEnd } from './helpers/stock-far-end.js'
 
 let world: SimWorld | null = null
 afterEach(async () => { await world?.close(); world = null })
@@ -31,23 +30,7 @@ const attachStock = async (w: SimWorld, p: SimProvider, label: string) => {
   // The peer's dispatcher is private; the stock connection must dispatch into it as the peer's own do.
   const dispatcher = (p.peer as unknown as { dispatcher: FrameDispatcher }).dispatcher
   const connection = new Connection({ link: la, kind: 'y-webrtc', version: 0, room: 'room', clock: w.net.sim.clock, dispatcher, metrics: createCoreMetrics(), logger: silentLogger })
-  const remote = new Y.Doc()
-  const remoteAwareness = new Awareness(remote)
-  const link = lb as unknown as SimLink
-  const send = (write: (e: encoding.Encoder) => void): void => { link.send(encoding.encode(write)) }
-  link.on('message', (data: Uint8Array) => {
-    const d = decoding.createDecoder(data)
-    const type = decoding.readVarUint(d)
-    if (type === 0) {
-      const reply = encoding.createEncoder()
-      encoding.writeVarUint(reply, 0)
-      syncProtocol.readSyncMessage(d, reply, remote, 'ours')
-      if (encoding.length(reply) > 1) link.send(encoding.toUint8Array(reply))
-    } else if (type === 1) {
-      applyAwarenessUpdate(remoteAwareness, decoding.readVarUint8Array(d), 'ours')
-    }
-  })
-  remote.on('update', (u: Uint8Array, origin: unknown) => { if (origin !== 'ours') send((e) => { encoding.writeVarUint(e, 0); syncProtocol.writeUpdate(e, u) }) })
+  const { remote, remoteAwareness, send } = stockFarEnd(lb as unknown as SimLink)
   remoteAwareness.on('update', ({ added, updated }: { added: number[], updated: number[] }, origin: unknown) => {
     if (origin === 'local') send((e) => { encoding.writeVarUint(e, 1); encoding.writeVarUint8Array(e, encodeAwarenessUpdate(remoteAwareness, [...added, ...updated])) })
   })

@@ -5,14 +5,14 @@
  */
 import * as Y from 'yjs'
 import * as syncProtocol from 'y-protocols/sync'
-import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
-import * as decoding from 'lib0/decoding'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import { SimNetwork, type SimLink } from '@ymesh/sim'
 import { Connection, createCoreMetrics, FrameDispatcher, silentLogger } from '@ymesh/core'
 import { Tag, type PeerId } from '@ymesh/protocol'
 import { StockPeers } from '../src/stock-peers.js'
+import { stockFarEnd } from './helpers/stock-far-end.js'
 
 const setup = async () => {
   const net = new SimNetwork({ seed: 5, microtasks: 'every-event' })
@@ -41,23 +41,7 @@ const setup = async () => {
   doc.on('update', (u: Uint8Array) => { stock.broadcastUpdate(u) })
   awareness.on('update', ({ added, updated, removed }: { added: number[], updated: number[], removed: number[] }) => { stock.broadcastAwareness([...added, ...updated, ...removed]) })
   // The far end: WebrtcConn's behaviour with a plain doc.
-  const remote = new Y.Doc()
-  const remoteAwareness = new Awareness(remote)
-  const link = lb as unknown as SimLink
-  const send = (write: (e: encoding.Encoder) => void): void => { link.send(encoding.encode(write)) }
-  link.on('message', (data: Uint8Array) => {
-    const d = decoding.createDecoder(data)
-    const type = decoding.readVarUint(d)
-    if (type === 0) {
-      const reply = encoding.createEncoder()
-      encoding.writeVarUint(reply, 0)
-      syncProtocol.readSyncMessage(d, reply, remote, 'ours')
-      if (encoding.length(reply) > 1) link.send(encoding.toUint8Array(reply))
-    } else if (type === 1) {
-      applyAwarenessUpdate(remoteAwareness, decoding.readVarUint8Array(d), 'ours')
-    }
-  })
-  remote.on('update', (u: Uint8Array, origin: unknown) => { if (origin !== 'ours') send((e) => { encoding.writeVarUint(e, 0); syncProtocol.writeUpdate(e, u) }) })
+  const { remote, remoteAwareness, send } = stockFarEnd(lb as unknown as SimLink)
   return { net, connection, stock, doc, awareness, remote, remoteAwareness, send, applied, malformed, synced: () => synced }
 }
 
