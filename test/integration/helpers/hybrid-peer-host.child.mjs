@@ -59,7 +59,7 @@ const meshJoin = async (name, room, hybrid) => {
   const high = Math.max(3, maxConns)
   const target = Math.min(6, high)
   const lowDegree = Math.min(4, target)
-  // MeshProvider's own peer would ignore `hybridSignaling` (not wired yet): build the peer it would build.
+  // The peer MeshProvider would build for maxConns, made here so the host can read its metrics and hybrid stats.
   const peer = createPeer({
     identity,
     signaling: [signaling],
