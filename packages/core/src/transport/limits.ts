@@ -15,3 +15,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000
 
 /** How often bufferedAmount is read while above the threshold (wrtc fires no bufferedamountlow). */
 export const DEFAULT_BUFFER_POLL_INTERVAL_MS = 5
+
+/**
+ * How long a closed link waits for its open data channel to finish closing before it closes
+ * the peer connection anyway (WebRtcLink.release says why it waits). The close takes about a
+ * round trip; the grace only matters when the far side is gone.
+ */
+export const CHANNEL_CLOSE_GRACE_MS = 2000

@@ -3,6 +3,7 @@ import { InvalidMessageError, LinkClosedError, MessageTooLargeError } from '@yme
 import type { Clock, IceCandidate, Link, LinkCloseEvent, LinkEvents, LinkState, PeerId, SignalData, Timer } from '@ymesh/protocol'
 import { ConnectTimeoutError, IceFailedError, InvalidSignalError, SendQueueFullError } from '../errors.js'
 import { BufferedAmountMonitor } from './buffered-amount-monitor.js'
+import { CHANNEL_CLOSE_GRACE_MS } from './limits.js'
 import type { RtcImplementation } from './rtc-implementation.js'
 import { filterSdpCandidates, parseFingerprint, parseMaxMessageSize } from './sdp.js'
 import { MAX_PENDING_CANDIDATES, parseSignal } from './signal.js'
@@ -181,7 +182,7 @@ export class WebRtcLink extends ObservableV2<LinkEvents> implements Link {
       if (this.pc !== pc) return
       await pc.setLocalDescription(offer)
       if (this.pc !== pc) return
-      this.sendLocalDescription(pc)
+      this.sendLocalDescription('offer', offer.sdp ?? '')
     } catch (err) {
       if (this.pc === pc) this.shutdown('error', err as Error)
     }
@@ -205,21 +206,28 @@ export class WebRtcLink extends ObservableV2<LinkEvents> implements Link {
       if (this.pc !== pc) return
       await pc.setLocalDescription(answer)
       if (this.pc !== pc) return
-      this.sendLocalDescription(pc)
+      this.sendLocalDescription('answer', answer.sdp ?? '')
     } catch (err) {
       if (this.pc === pc) this.shutdown('error', err as Error)
     }
   }
 
-  private sendLocalDescription (pc: RTCPeerConnection): void {
-    const description = pc.localDescription!
+  /**
+   * Sends the description this side created and has just applied. Never reads
+   * pc.localDescription for it: @roamhq/wrtc 0.10.0 serializes the stack's live description on
+   * the JS thread while the signaling thread adds gathered candidates to it (and, on
+   * setRemoteDescription, replaces it), so under load that getter crashes the process with
+   * SIGSEGV in webrtc::SdpSerialize. The created description is the same SDP minus candidates
+   * gathered since, which trickle anyway.
+   */
+  private sendLocalDescription (type: 'offer' | 'answer', created: string): void {
     const filter = this.options.candidateFilter
     const sdp = filter === undefined
-      ? description.sdp
-      : filterSdpCandidates(description.sdp, (candidate) => filter({ candidate, sdpMid: null, sdpMLineIndex: 0 }))
+      ? created
+      : filterSdpCandidates(created, (candidate) => filter({ candidate, sdpMid: null, sdpMLineIndex: 0 }))
     this.localFingerprint = parseFingerprint(sdp)
     this.localDescriptionSent = true
-    this.emitSignal({ type: description.type as 'offer' | 'answer', sdp })
+    this.emitSignal({ type, sdp })
     for (const candidate of this.pendingLocalCandidates.splice(0)) this.emitSignal({ type: 'candidate', candidate })
   }
 
@@ -311,18 +319,46 @@ export class WebRtcLink extends ObservableV2<LinkEvents> implements Link {
     const { pc, channel } = this
     this.pc = null
     this.channel = null
-    if (channel !== null) {
-      channel.onopen = channel.onmessage = channel.onclose = channel.onerror = channel.onbufferedamountlow = null
-      try { channel.close() } catch { /* already closed */ }
-    }
-    if (pc !== null) {
-      pc.onicecandidate = pc.oniceconnectionstatechange = pc.onconnectionstatechange = pc.ondatachannel = null
-      try { pc.close() } catch { /* already closed */ }
-    }
+    if (channel !== null) channel.onopen = channel.onmessage = channel.onclose = channel.onerror = channel.onbufferedamountlow = null
+    if (pc !== null) pc.onicecandidate = pc.oniceconnectionstatechange = pc.onconnectionstatechange = pc.ondatachannel = null
+    this.release(pc, channel)
     this.options.onClosed(this)
     const event: LinkCloseEvent = error === undefined ? { reason } : { reason, error }
     this.emitSafe('close', [event])
     this.destroy() // drops every listener: a closed link never emits again
+  }
+
+  /**
+   * Closes the channel, then the connection. A channel that is open (or already closing) is
+   * closed on its own first and the connection only once the channel reports closed, or after
+   * CHANNEL_CLOSE_GRACE_MS. Why: @roamhq/wrtc 0.10.0 drops a channel's native handle on the
+   * signaling thread the moment the channel becomes closed, while the JS thread may be inside
+   * that channel's send(), which checks the handle, copies the message and then calls through
+   * the handle: SIGSEGV in RTCDataChannel::Send. pc.close() closes the far side's channel
+   * abruptly (SCTP abort: open to closed at once), at any point of the far side's sends; a
+   * channel close resets the stream, so the far side's channel is 'closing' for a round trip
+   * first, and a send() there throws instead. Nothing here touches the channel after close().
+   * What is left: a far side whose JS thread stalls inside one send() for that whole round trip
+   * can still crash; only a fixed wrtc removes that.
+   */
+  private release (pc: RTCPeerConnection | null, channel: RTCDataChannel | null): void {
+    const closeConnection = (): void => {
+      try { pc?.close() } catch { /* already closed */ }
+    }
+    const state = channel?.readyState
+    if (channel === null || (state !== 'open' && state !== 'closing')) {
+      try { channel?.close() } catch { /* already closed */ }
+      return closeConnection()
+    }
+    const clock = this.options.clock
+    const finish = (): void => {
+      channel.onclose = null
+      clock.clearTimeout(grace)
+      closeConnection()
+    }
+    const grace = clock.setTimeout(finish, CHANNEL_CLOSE_GRACE_MS)
+    channel.onclose = finish
+    try { channel.close() } catch { /* already closing */ }
   }
 
   private emitSignal (signal: SignalData): void {
