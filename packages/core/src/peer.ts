@@ -513,8 +513,10 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     // first neighbour's roster), is dialed at once rather than at the next review: it is signaled
     // through that neighbour, so nothing is gained by waiting. A room with no neighbour keeps the
     // review cadence, so that a newcomer's server answers gather into one round of dials.
+    // Likewise a reply that comes while our only attempts have gone unanswered (the member we
+    // dialed first may have crashed since it answered us): the round of dials already happened.
     const open = this.degree(e.topic, true)
-    if (e.to !== undefined && open > 0 && open < this.pool.degree.low && !this.entries.has(e.from)) this.reviewSoon()
+    if (e.to !== undefined && open < this.pool.degree.low && !this.entries.has(e.from) && (open > 0 || this.degree(e.topic) > 0)) this.reviewSoon()
     // A newcomer learns about existing ymesh peers from their replies (addressed, so cheap).
     // (Hybrid signaling passes a broadcast announce on only when this peer is to answer it.)
     if (e.to === undefined && e.ymesh) {
@@ -697,9 +699,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     for (const room of this.rooms.all()) {
       for (const [peer, c] of room.candidates) if (c.failures >= this.pool.maxFailures) room.candidates.delete(peer)
       const hybrid = this.hybrid
-      // Members some neighbour is connected to now first (alive, one relay hop away), then by how
-      // stale their last sighting is: a crashed member still listed in rosters costs an answer timeout.
-      const rank = hybrid === null ? undefined : (p: PeerId): number => { const age = hybrid.memberAge(room.topic, p); return age === undefined || age < 1_500 ? 0 : 1 + Math.floor(age / 5_000) }
+      const rank = hybrid === null ? undefined : (p: PeerId): number => hybrid.dialRank(room.topic, p)
       const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic), open: this.degree(room.topic, true), total: this.entries.size, now, ...(rank === undefined ? {} : { rank }) }, this.rng)
       for (const remote of dials) {
         const c = room.candidates.get(remote) as Candidate

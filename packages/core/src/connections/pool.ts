@@ -116,7 +116,10 @@ export interface DialPlanInput {
   /**
    * Preference among candidates, lower first (ties in random order): e.g. how stale the last
    * first-hand sighting of a member is, so members a neighbour is connected to now are dialed
-   * before ones that may have crashed. Default: no preference.
+   * before ones that may have crashed. Default: no preference. A rank below 0 marks a
+   * candidate known reachable right now (it answered our announce through the server): while the
+   * room is below `low` it is dialed even when attempts in flight fill `high`, since those may be
+   * stuck behind a relay that crashed.
    */
   readonly rank?: (peer: PeerId) => number
 }
@@ -146,11 +149,13 @@ export const planDials = (options: ResolvedPoolOptions, input: DialPlanInput, rn
     others[j] = t
   }
   const rank = input.rank
+  let urgent = 0
   if (rank !== undefined) {
     const ranks = new Map(others.map((p) => [p, rank(p)]))
     others.sort((a, b) => (ranks.get(a) as number) - (ranks.get(b) as number))
+    if (open < options.degree.low) while (urgent < others.length && urgent < options.degree.low - open && (ranks.get(others[urgent] as PeerId) as number) < 0) urgent++
   }
-  return plan.concat(others.slice(0, Math.min(room, capacity - plan.length)))
+  return plan.concat(others.slice(0, Math.min(Math.max(room, urgent), capacity - plan.length)))
 }
 
 /**

@@ -47,6 +47,12 @@ export interface HybridSignalingOptions {
   readonly relayBurst?: number
   /** A member with no room neighbour announces again after this (doubling up to 30 s). Default 3 000 ms. */
   readonly reannounceMs?: number
+  /**
+   * A newcomer whose offer to the member that answered its announce has had no reply for this
+   * long announces again at once (that member may have crashed or left since it answered).
+   * Default 1 000 ms: a server round trip plus the answerer's createAnswer, with room to spare.
+   */
+  readonly bootstrapAnswerMs?: number
 }
 
 export interface HybridSignalingInit {
@@ -85,10 +91,16 @@ interface Room {
   /** When we last announced (or had room neighbours), and how often we announced unanswered since. */
   announcedAt: number
   announces: number
-  /** When a server reply was last passed on while we had no room neighbour (a newcomer dials one at a time). */
+  /** When a server reply was last passed on while we had no room neighbour (a newcomer dials one per announce). */
   bootstrapAt: number
   /** When we last answered a newcomer's announce: we stay subscribed a while, since its offer comes through the server. */
   answeredAt: number
+  /** Members that answered our announce through the server, and when (they are subscribed now). */
+  readonly replies: Map<PeerId, number>
+  /** When our neighbours in the room last all went silent and we announced again because of it. */
+  rescuedAt: number
+  /** Our unanswered bootstrap offer (no room neighbour yet): who it went to, and the watchdog that re-announces. */
+  bootstrap: { readonly to: PeerId, readonly session: string, readonly timer: Timer } | null
 }
 
 /** Counts for tests and the bench (also exported as metrics). */
@@ -109,7 +121,7 @@ export interface HybridStats {
   ignored: number
   /** Announces repeated because no member answered (no room neighbour yet). */
   reannounced: number
-  /** Fallbacks by why: 'timeout', 'no-relay' (no path offered), 'declined' (every path refused). */
+  /** Fallbacks by why: 'timeout', 'no-relay' (no path offered), 'declined' (every path refused), 'silent' (every path through a neighbour gone quiet). */
   readonly fallbackReasons: Record<string, number>
   readonly declineReasons: Record<string, number>
 }
@@ -167,14 +179,20 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       rosterIntervalMs: o.rosterIntervalMs ?? 10_000,
       memberMaxAgeMs: o.memberMaxAgeMs ?? 45_000,
       disconnectWhenIdle: o.disconnectWhenIdle ?? true,
-      reannounceMs: o.reannounceMs ?? 3_000
+      reannounceMs: o.reannounceMs ?? 3_000,
+      bootstrapAnswerMs: o.bootstrapAnswerMs ?? 1_000
     }
     this.inner = init.inner
     this.localPeer = init.inner.localPeer
     this.timing = new FallbackTimer(o.fallback)
     // Sequence numbers start at the clock so a restarted author is ahead of its old capsules (replay window).
     this.nextSeq = Math.max(1, Math.floor(init.clock.now()))
-    this.balancer = new SignalingLoadBalancer({ rng: init.rng, now: () => init.clock.now(), capacityOf: init.capacityOf ?? (() => undefined) })
+    this.balancer = new SignalingLoadBalancer({
+      rng: init.rng,
+      now: () => init.clock.now(),
+      capacityOf: init.capacityOf ?? (() => undefined),
+      lastHeardAt: (peer) => init.neighbours.get(peer)?.quality.lastReceivedAt
+    })
     this.order = new SignalOrderBuffer(init.clock, (e) => { this.emitSafe('signal', e) }, 2 * this.timing.ceilingMs)
     this.relay = new PeerSignalingRelay({
       identity: init.identity,
@@ -241,7 +259,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.late.clear()
     this.order.clear()
     this.serverQueue.length = 0
-    for (const [topic, room] of this.rooms) if (room.parked) { room.parked = false; this.inner.unpark?.(topic) }
+    for (const [topic, room] of this.rooms) {
+      this.bootstrapDone(room)
+      if (room.parked) { room.parked = false; this.inner.unpark?.(topic) }
+    }
     this.idle = false
     this.inner.stop()
   }
@@ -249,7 +270,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   join (topic: string, options: JoinOptions = {}): void {
     if (!this.rooms.has(topic)) {
       const now = this.init.clock.now()
-      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, bootstrapAt: -Infinity, answeredAt: -Infinity })
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, bootstrapAt: -Infinity, answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null })
     }
     this.wake()
     this.inner.join(topic, options)
@@ -258,6 +279,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   leave (topic: string): void {
     const room = this.rooms.get(topic)
     this.rooms.delete(topic)
+    if (room !== undefined) this.bootstrapDone(room)
     if (room?.parked === true) this.inner.unpark?.(topic)
     this.inner.leave(topic)
   }
@@ -285,6 +307,23 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     return this.rooms.get(topic)?.view.ageOf(peer, this.init.clock.now())
   }
 
+  /**
+   * How early the pool should dial `peer` in `topic`, lower first: a member that answered our
+   * announce through the server within reannounceMs (it is subscribed now — when our mesh paths
+   * died, members learned through them may be parked and out of reach); then members some
+   * neighbour is connected to now (alive, one relay hop away); then by how stale their last
+   * sighting is: a crashed member still listed in rosters costs an answer timeout.
+   */
+  dialRank (topic: string, peer: PeerId): number {
+    const room = this.rooms.get(topic)
+    if (room === undefined) return 0
+    const now = this.init.clock.now()
+    const replied = room.replies.get(peer)
+    if (replied !== undefined && now - replied < this.o.reannounceMs) return -1
+    const age = room.view.ageOf(peer, now)
+    return age === undefined || age < 1_500 ? 0 : 1 + Math.floor(age / 5_000)
+  }
+
   sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
     const session = options.session
     if (!options.addressed || session === undefined) {
@@ -304,6 +343,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const reachable = !this.serverSessions.has(key) && (this.init.neighbours.get(to) !== undefined || this.init.router.nextHopTo(to) !== null || this.replyVia.has(to) ||
       this.introducer.has(to) || this.reachOf.has(to))
     if (!this.running || this.init.neighbours.size === 0 || !this.init.router.started || !reachable) {
+      if (signal.type === 'offer') this.watchBootstrap(topic, to, session)
       this.serverSignal(topic, to, session, index, signal, options.token)
       return
     }
@@ -350,7 +390,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (this.init.neighbours.get(to) !== undefined) return [[to, to]]
     const out: Array<[PeerId, PeerId]> = []
     const first = this.init.router.nextHopTo(to)
-    if (first !== null) out.push([to, first])
+    if (first !== null && !this.balancer.isSilent(first)) out.push([to, first])
     // The relay `to`'s last capsule came from, and the neighbour that introduced `to` (its first
     // neighbour, for a newcomer): both are connected to it now, before any route to it converged.
     for (const relay of [this.replyVia.get(to), ...(this.reachOf.get(to) ?? []), this.introducer.get(to)]) {
@@ -425,7 +465,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (p.outstanding <= 0) this.fallback(p, 'declined')
   }
 
-  private fallback (p: Pending, why: 'timeout' | 'no-relay' | 'declined'): void {
+  private fallback (p: Pending, why: 'timeout' | 'no-relay' | 'declined' | 'silent'): void {
     if (this.pending.get(p.seq) !== p) return
     this.stats.fallbackReasons[why] = (this.stats.fallbackReasons[why] ?? 0) + 1
     this.pending.delete(p.seq)
@@ -434,11 +474,34 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.stats.fallbacks++
     if (why === 'timeout') {
       this.timing.timedOut()
+      this.suspectSilent(p)
       this.late.set(p.seq, { to: p.batch.to, startedAt: p.startedAt })
       if (this.late.size > 256) this.late.delete(this.late.keys().next().value as number)
     }
     this.signalsSent.inc({ path: 'fallback' })
     for (const s of p.batch.signals) this.serverSignal(p.batch.topic, p.batch.to, p.batch.session, s.index, s.signal)
+  }
+
+  /**
+   * After a timeout: the neighbours it went through that sent us nothing since are avoided for
+   * a while, and the capsules still waiting on them alone go to the server now; a newcomer whose
+   * room neighbours all went silent announces again (its only neighbour may have crashed, and
+   * the members it learned from it may be off the server).
+   */
+  private suspectSilent (p: Pending): void {
+    let any = false
+    for (const relay of p.tried) {
+      const neighbour = this.init.neighbours.get(relay)
+      if (neighbour !== undefined && neighbour.quality.lastReceivedAt < p.startedAt) { this.balancer.silent(relay); any = true }
+    }
+    if (any) for (const q of [...this.pending.values()]) if ([...q.tried].every((r) => this.balancer.isSilent(r))) this.fallback(q, 'silent')
+    const room = this.rooms.get(p.batch.topic)
+    if (room === undefined || room.parked) return
+    const now = this.init.clock.now()
+    const alive = [...this.init.neighbours.all()].some((c) => room.view.has(c.remotePeer) && !this.balancer.isSilent(c.remotePeer))
+    if (alive || now - room.rescuedAt < this.o.bootstrapAnswerMs) return
+    room.rescuedAt = now
+    this.announceAgain(p.batch.topic, room, now)
   }
 
   private acked (from: PeerId, seq: number): void {
@@ -496,9 +559,39 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }
   }
 
+  /**
+   * A newcomer's offer to the member that answered its announce: if no signal of that attempt
+   * comes back in time while the room still has no neighbour of ours, announce again now rather
+   * than at the next re-announce (seconds later). See bootstrapAnswerMs.
+   */
+  private watchBootstrap (topic: string, to: PeerId, session: string): void {
+    const room = this.rooms.get(topic)
+    if (room === undefined || this.roomNeighbours(room) > 0) return
+    this.bootstrapDone(room)
+    const timer = this.init.clock.setTimeout(() => {
+      room.bootstrap = null
+      if (!this.running || this.rooms.get(topic) !== room || this.roomNeighbours(room) > 0 || room.parked) return
+      this.announceAgain(topic, room, this.init.clock.now())
+    }, this.o.bootstrapAnswerMs)
+    room.bootstrap = { to, session, timer }
+  }
+
+  private bootstrapDone (room: Room): void {
+    if (room.bootstrap !== null) this.init.clock.clearTimeout(room.bootstrap.timer)
+    room.bootstrap = null
+  }
+
+  private roomNeighbours (room: Room): number {
+    let n = 0
+    for (const c of this.init.neighbours.all()) if (room.view.has(c.remotePeer)) n++
+    return n
+  }
+
   private readonly onSignal = (signal: SignalingSignal): void => {
     const e: SignalingSignal = { ...signal, via: 'server' }
-    this.rooms.get(e.topic)?.view.saw(e.from, this.init.clock.now())
+    const room = this.rooms.get(e.topic)
+    room?.view.saw(e.from, this.init.clock.now())
+    if (room?.bootstrap != null && room.bootstrap.to === e.from && room.bootstrap.session === e.session) this.bootstrapDone(room)
     if (e.session !== undefined) {
       this.serverSessions.add(`${e.from}|${e.session}`)
       if (this.serverSessions.size > 1024) this.serverSessions.delete(this.serverSessions.values().next().value as string)
@@ -511,13 +604,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const room = this.rooms.get(e.topic)
     const now = this.init.clock.now()
     if (!e.ymesh || room === undefined) { this.emitSafe('announce', e); return }
-    const roomNeighbours = this.neighbourIds().filter((p) => room.view.has(p)).length
+    const roomNeighbours = this.roomNeighbours(room)
     if (e.to !== undefined) {
       // A reply to our announce. A newcomer dials one answering member through the server; the
       // rest of the room comes through that member's rosters, signaled through the mesh.
-      if (roomNeighbours === 0 && now - room.bootstrapAt < this.o.reannounceMs) { this.stats.ignored++; return }
+      // One reply per announce round: a reply to our repeated announce is taken even if one to
+      // the first was (that member may have crashed before our offer reached it).
+      if (roomNeighbours === 0 && room.bootstrapAt >= room.announcedAt) { this.stats.ignored++; return }
       if (roomNeighbours === 0) room.bootstrapAt = now
       room.view.saw(e.from, now)
+      room.replies.delete(e.from)
+      room.replies.set(e.from, now)
+      if (room.replies.size > 64) room.replies.delete(room.replies.keys().next().value as PeerId)
       this.emitSafe('announce', e)
       return
     }
@@ -625,6 +723,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (roomNeighbours > 0 || room.parked) { room.announces = 0; room.announcedAt = now; return }
     const wait = Math.min(30_000, this.o.reannounceMs * 2 ** Math.min(room.announces, 10))
     if (now - room.announcedAt < wait || !this.inner.connected) return
+    this.announceAgain(topic, room, now)
+  }
+
+  private announceAgain (topic: string, room: Room, now: number): void {
+    if (!this.inner.connected) return
     room.announces++
     room.announcedAt = now
     this.stats.reannounced++

@@ -22,11 +22,16 @@ export interface SignalingLoadBalancerOptions {
   readonly capacityOf: (peer: PeerId) => RelayCapacity | undefined
   /** A neighbour that declined is avoided this long. Default 30 000 ms. */
   readonly declineCooldownMs?: number
+  /** A neighbour that went silent while relaying for us is avoided this long. Default 5 000 ms. */
+  readonly silentCooldownMs?: number
+  /** When anything last came from this neighbour (its connection's lastReceivedAt), if known. */
+  readonly lastHeardAt?: (peer: PeerId) => number | undefined
 }
 
 export class SignalingLoadBalancer {
   private readonly inFlight = new Map<PeerId, number>()
   private readonly declinedAt = new Map<PeerId, number>()
+  private readonly silentAt = new Map<PeerId, number>()
 
   constructor (private readonly options: SignalingLoadBalancerOptions) {}
 
@@ -34,6 +39,7 @@ export class SignalingLoadBalancer {
   score (peer: PeerId): number {
     const declined = this.declinedAt.get(peer)
     if (declined !== undefined && this.options.now() - declined < (this.options.declineCooldownMs ?? 30_000)) return Infinity
+    if (this.isSilent(peer)) return Infinity
     const cap = this.options.capacityOf(peer)
     if (cap !== undefined && !cap.relay) return Infinity
     const load = cap?.load ?? 500
@@ -67,6 +73,24 @@ export class SignalingLoadBalancer {
     this.declinedAt.set(peer, this.options.now())
   }
 
+  /**
+   * A capsule through `peer` timed out and nothing at all came from `peer` since it was sent:
+   * it may have crashed, which the connection notices only after its dead-peer timeout. Until
+   * the cooldown ends, or `peer` is heard from again, signals take other paths.
+   */
+  silent (peer: PeerId): void {
+    this.silentAt.set(peer, this.options.now())
+  }
+
+  isSilent (peer: PeerId): boolean {
+    const at = this.silentAt.get(peer)
+    if (at === undefined) return false
+    const heard = this.options.lastHeardAt?.(peer) ?? -Infinity
+    if (heard <= at && this.options.now() - at < (this.options.silentCooldownMs ?? 5_000)) return true
+    this.silentAt.delete(peer)
+    return false
+  }
+
   /** A neighbour that declined (or whose record says it does not relay) is not counted on. */
   willRelay (peer: PeerId): boolean {
     return this.score(peer) !== Infinity
@@ -75,5 +99,6 @@ export class SignalingLoadBalancer {
   forget (peer: PeerId): void {
     this.inFlight.delete(peer)
     this.declinedAt.delete(peer)
+    this.silentAt.delete(peer)
   }
 }

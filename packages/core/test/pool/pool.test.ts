@@ -52,6 +52,17 @@ describe('pool decisions', () => {
     expect(seen.size).toBeGreaterThan(3)
   })
 
+  it('below low, dials a candidate ranked below 0 (reachable now) even when attempts in flight fill high', () => {
+    const o = resolvePoolOptions() // low 4, high 8 (see the defaults)
+    const candidates = Array.from({ length: 6 }, (_, i) => candidate(i))
+    const reachable = (peer: PeerId): number => (peer === p(3) ? -1 : 0)
+    const input = { candidates, busy: new Set<PeerId>(), degree: o.degree.high, total: o.degree.high, open: 1, now: 0 }
+    expect(planDials(o, input, rng)).toEqual([])
+    expect(planDials(o, { ...input, rank: reachable }, rng)).toEqual([p(3)])
+    // At low, the cap holds again.
+    expect(planDials(o, { ...input, open: o.degree.low, rank: reachable }, rng)).toEqual([])
+  })
+
   it('always dials anchors, and never beyond maxConnections', () => {
     const o = resolvePoolOptions({ anchors: [p(9)], maxConnections: 10 })
     const candidates = [candidate(1), candidate(9)]

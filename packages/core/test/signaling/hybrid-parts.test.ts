@@ -173,6 +173,27 @@ describe('signaling load balancer', () => {
     lb.forget('idle' as PeerId)
     expect(lb.pick(peers, 1)).toEqual(['idle'])
   })
+
+  it('avoids a neighbour gone silent while relaying until it is heard from again or the cooldown ends', () => {
+    let now = 0
+    const heard: Record<string, number> = { a: 0, b: 0 }
+    const lb = new SignalingLoadBalancer({
+      rng: { float: () => 0.5 } as never, now: () => now, capacityOf: () => undefined, lastHeardAt: (p) => heard[p]
+    })
+    const peers = ['a', 'b'] as PeerId[]
+    now = 1_000
+    lb.silent('a' as PeerId)
+    expect(lb.isSilent('a' as PeerId)).toBe(true)
+    expect(lb.pick(peers, 2)).toEqual(['b'])
+    heard.a = 1_500 // a ping, gossip, anything: it is alive after all
+    now = 2_000
+    expect(lb.isSilent('a' as PeerId)).toBe(false)
+    lb.silent('b' as PeerId)
+    now = 6_999
+    expect(lb.willRelay('b' as PeerId)).toBe(false)
+    now = 7_000 // default cooldown 5 s
+    expect(lb.willRelay('b' as PeerId)).toBe(true)
+  })
 })
 
 describe('room view and rendezvous rule', () => {

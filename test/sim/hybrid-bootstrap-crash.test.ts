@@ -1,0 +1,99 @@
+/**
+ * A newcomer's way in crashes under it. Hybrid signaling lets one rendezvous point answer a
+ * newcomer, and the newcomer signals its next connections through its first neighbour, so
+ * either of those crashing at the wrong moment must not leave the newcomer waiting for the
+ * re-announce backoff (3 s, 6 s, ...) or for the dead-peer timeout of its only connection
+ * (10 s): it announces again as soon as its offer or its relayed signals go unanswered.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import type { MeshPeer } from '@ymesh/core'
+import type { PeerId } from '@ymesh/protocol'
+import { testSeed } from '../helpers/seed.js'
+import { createMesh, type Mesh } from '../../packages/core/test/helpers/sim-mesh.js'
+
+let mesh: Mesh | null = null
+afterEach(async () => { await mesh?.close(); mesh = null })
+
+const POOL = { degree: { low: 3, target: 4, high: 6 }, redundancy: 2 }
+
+async function settledRoom (seed: number, hybrid: object): Promise<{ m: Mesh, members: MeshPeer[] }> {
+  const m = mesh = await createMesh(seed)
+  const members: MeshPeer[] = []
+  for (let i = 0; i < 8; i++) {
+    const p = await m.add(`m${i}`, { pool: POOL, hybridSignaling: hybrid })
+    await p.joinRoom('room')
+    members.push(p)
+    await m.net.sim.advance(800)
+  }
+  await m.net.sim.runUntil(() => members.every((p) => p.connections.length >= POOL.degree.low), { maxEvents: 5_000_000 })
+  await m.net.sim.advance(20_000) // most members park: the rendezvous points are the way in
+  return { m, members }
+}
+
+/** The member that answered the newcomer crashes before the newcomer's offer reaches it. */
+async function answererCrashes (seed: number, bootstrapAnswerMs: number): Promise<{ firstMs: number, reannounced: number }> {
+  const { m, members } = await settledRoom(seed, { bootstrapAnswerMs })
+  const newcomer = await m.add('newcomer', { pool: POOL, hybridSignaling: { bootstrapAnswerMs } })
+  const hybrid = newcomer.hybrid!
+  let crashed = false
+  hybrid.on('announce', ({ from, to }) => {
+    const answerer = members.find((p) => p.peerId === from)
+    if (crashed || to !== newcomer.peerId || answerer === undefined) return
+    crashed = true
+    m.crash(answerer)
+  })
+  const start = m.net.sim.clock.now()
+  await newcomer.joinRoom('room')
+  await m.net.sim.runUntil(() => newcomer.connections.length > 0, { maxEvents: 5_000_000 })
+  return { firstMs: m.net.sim.clock.now() - start, reannounced: hybrid.stats.reannounced }
+}
+
+describe('hybrid signaling: the newcomer\'s way in crashes', () => {
+  it('the member that answered crashes before the offer: the newcomer announces again at once and connects before the re-announce backoff', async () => {
+    const seed = testSeed()
+    const quick = await answererCrashes(seed, 1_000)
+    await mesh?.close(); mesh = null
+    // Negative control: without the watchdog, only the re-announce backoff (3 s) gets it in.
+    const slow = await answererCrashes(seed, 60_000)
+    const report = `first connection: watchdog ${quick.firstMs.toFixed(0)} ms (${quick.reannounced} re-announces), without ${slow.firstMs.toFixed(0)} ms`
+    console.log(report)
+    expect(quick.reannounced, report).toBeGreaterThanOrEqual(1)
+    expect(quick.firstMs, report).toBeLessThan(3_000)
+    expect(slow.firstMs, report).toBeGreaterThanOrEqual(3_000)
+  })
+
+  it('its first neighbour crashes while relaying its next signals: the newcomer gets in through another member before that connection is declared dead', async () => {
+    const { m, members } = await settledRoom(testSeed(), {})
+    const newcomer = await m.add('newcomer', { pool: POOL, hybridSignaling: true })
+    let first: PeerId | null = null
+    let crashed = false
+    let crashedAt = 0
+    newcomer.on('connection-open', ({ connection }) => { first ??= connection.remotePeer })
+    const closed: string[] = []
+    newcomer.on('connection-close', ({ connection, reason }) => { closed.push(`${connection.remotePeer === first ? 'first' : 'other'}:${reason}`) })
+    newcomer.hybrid!.on('announce', ({ to }) => {
+      // The first member learned from the first neighbour's roster: the newcomer is about to
+      // signal through that neighbour, which crashes now.
+      if (first === null || crashed || to !== newcomer.peerId) return
+      crashed = true
+      const neighbour = members.find((p) => p.peerId === first)!
+      m.net.sim.clock.setTimeout(() => { crashedAt = m.net.sim.clock.now(); m.crash(neighbour) }, 0)
+    })
+    await newcomer.joinRoom('room')
+    const live = (): number => newcomer.connections.filter((c) => c.remotePeer !== first).length
+    await m.net.sim.runUntil(() => live() > 0, { maxEvents: 5_000_000 })
+    const hybrid = newcomer.hybrid!
+    const inMs = m.net.sim.clock.now() - crashedAt
+    const report = `in ${inMs.toFixed(0)} ms after the crash; stats ${JSON.stringify(hybrid.stats)}, closed ${closed.join(' ')}`
+    console.log(report)
+    expect(crashed, report).toBe(true)
+    // Neither the dead-peer timeout of its connection to the crashed member (10 s; that one may be
+    // pruned as the pool's worst once new ones open) nor the answer timeout of the attempts it
+    // relayed through it (5 s) had to pass: the relay's silence was noticed after one relay
+    // timeout, the newcomer announced again, and the member that answered was dialed through the
+    // server although those attempts still filled the pool's `high`.
+    expect(closed, report).not.toContain('first:timeout')
+    expect(live(), report).toBeGreaterThan(0)
+    expect(inMs, report).toBeLessThan(3_000)
+  })
+})
