@@ -66,6 +66,11 @@ export const renderReport = (o: { stock: SetupResult, serverOnly: SetupResult, h
     const failed = r.peers.reduce((a, p) => a + Object.values(p.handshakeFailures ?? {}).reduce((x, y) => x + y, 0), 0)
     return opened + failed === 0 ? '–' : share(opened, opened + failed)
   }
+  const lag = (r: SetupResult): string => {
+    const d = r.peers.map((p) => p.loopDelay).filter((x) => x !== undefined)
+    if (d.length === 0) return '–'
+    return `p50 ${ms(Math.max(...d.map((x) => x.p50)))} ms, p99 ${ms(Math.max(...d.map((x) => x.p99)))} ms, max ${ms(Math.max(...d.map((x) => x.max)))} ms`
+  }
   const check = (ok: boolean): string => ok ? 'met' : '**not met**'
   const vsStock = { m: reduction(hy.messages, st.messages), b: reduction(hy.bytes, st.bytes) }
   const vsServer = { m: reduction(hy.messages, so.messages), b: reduction(hy.bytes, so.bytes) }
@@ -104,6 +109,8 @@ machine's 1-minute load average when the room formed (2 cores, shared).
   ${n(sum('relayedForOthers'))} forwards), ${n(sum('fallbacks'))} fell back to the server (${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; of these ${n(hyStats.reduce((a, h) => a + (h.lateAcks ?? 0), 0))} acked later through the mesh),
   ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback); smoothed relay round trip
   (capsule out, ack back) p50 ${ms(pct(srtts, 0.5))} ms, max ${ms(pct(srtts, 1))} ms over ${srtts.length} peers with a sample.
+- Event loop delay of the peer host processes (worst host; relayed signals wait in every host they pass, server
+  signals only in the two ends'): stock ${lag(o.stock)}; server-only ${lag(o.serverOnly)}; hybrid ${lag(o.hybrid)}.
 - Link attempts that became connections: server-only ${attempts(o.serverOnly)}, hybrid ${attempts(o.hybrid)}.
   Failed link attempts (both ends count): server-only ${tally(o.serverOnly, 'handshakeFailures')}; hybrid ${tally(o.hybrid, 'handshakeFailures')}.
   Connections closed: server-only ${tally(o.serverOnly, 'closeReasons')}; hybrid ${tally(o.hybrid, 'closeReasons')}.

@@ -13,6 +13,7 @@
 //   { event: 'progress', name, what: 'first' | 'low' | 'synced', ms } when a peer first has one
 //   connection, reaches its degree low (HYB_LOW connections), is synced (ms since its join).
 import process from 'node:process'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 const env = process.env
 const [kind, room, signaling] = [env.HYB_KIND, env.HYB_ROOM, env.HYB_SIGNALING]
@@ -21,6 +22,13 @@ const low = Number(env.HYB_LOW || 4)
 const Y = await import('yjs')
 // Loopback only: these peers talk to 127.0.0.1.
 const candidateFilter = (c) => c.candidate.includes(' 127.0.0.1 ')
+
+// How late this process runs its callbacks: relayed signals wait in every peer host they pass.
+// (The histogram holds timer intervals, so the 10 ms resolution itself is taken off.)
+const loop = monitorEventLoopDelay({ resolution: 10 })
+loop.enable()
+const late = (ns) => Math.max(0, ns / 1e6 - 10)
+const loopDelay = () => ({ p50: late(loop.percentile(50)), p99: late(loop.percentile(99)), max: late(loop.max) })
 
 /** name -> { joinedAt, first, low, synced, connections(), stats(), stop() } */
 const peers = new Map()
@@ -147,7 +155,7 @@ process.on('message', (m) => {
       }
       case 'stats':
         return reply(m.id, [...peers].map(([name, p]) => ({
-          name, peerId: p.peerId, first: p.first, low: p.low, synced: p.synced, connections: p.connections(), ...p.stats()
+          name, peerId: p.peerId, first: p.first, low: p.low, synced: p.synced, connections: p.connections(), loopDelay: loopDelay(), ...p.stats()
         })))
       case 'stop':
         await Promise.all([...peers.values()].map(async (p) => { await p.stop() }))

@@ -45,6 +45,8 @@ export interface HybridPeerStats {
   closeReasons?: Record<string, number>
   /** Mesh only: core counters by 'name{labels}' — drops, signaling drops, glare, connections opened by signal path, relayed-signal counters. */
   counters?: Record<string, number>
+  /** The host process's event loop delay since it started (ms), the same for every peer of one host. */
+  loopDelay?: { p50: number, p99: number, max: number }
   /** HybridSignaling.stats plus the capsules relayed for others; null for server-only and stock peers. */
   hybrid: null | {
     relayed: number

@@ -213,6 +213,12 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
     return this.lookup(destination, null)
   }
 
+  /** Connected neighbours whose adverts say they have a route to `destination` themselves. */
+  neighboursReaching (destination: PeerId): PeerId[] {
+    if (!this.options.routing) return []
+    return this.table.neighboursWithRoute(destination).filter((n) => this.init.neighbours.get(n) !== undefined)
+  }
+
   /**
    * Send `payload` to `destination` through the mesh. Without ack, resolves once the message
    * left on a connection (rejects with DeliveryFailedError 'no-route' when nothing leads

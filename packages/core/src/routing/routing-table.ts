@@ -202,6 +202,15 @@ export class RoutingTableManager extends ObservableV2<RoutingTableEvents> {
     return alternative?.neighbour ?? null
   }
 
+  /** Neighbours that advertise a route of their own to `destination` (they could relay to it). */
+  neighboursWithRoute (destination: PeerId): PeerId[] {
+    const state = this.destinations.get(destination)
+    if (state === undefined) return []
+    const out: PeerId[] = []
+    for (const [neighbour, entry] of state.byNeighbour) if (entry.metric < ROUTE_METRIC_INFINITY) out.push(neighbour)
+    return out
+  }
+
   /** Every selected route (and our own id, metric 0), for a full advert. */
   * advertisable (): Iterable<{ readonly destination: PeerId, readonly seqno: number, readonly metric: number, readonly hops: number, readonly nextHop: PeerId | null }> {
     yield { destination: this.options.self, seqno: this.seqno, metric: 0, hops: 0, nextHop: null }

@@ -398,8 +398,19 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       if (this.reaches(relay) && this.balancer.willRelay(relay)) out.push([relay, this.init.neighbours.get(relay) !== undefined ? relay : (this.init.router.nextHopTo(relay) ?? relay)])
     }
     const used = new Set(out.map(([, r]) => r))
-    for (const relay of this.balancer.pick(this.neighbourIds(), this.o.paths - out.length, new Set([...used, to]))) out.push([relay, relay])
+    for (const relay of this.pickRelays(to, this.o.paths - out.length, used)) out.push([relay, relay])
     return out
+  }
+
+  /**
+   * Relays for a capsule to `to`, by load: among the neighbours whose adverts say they reach `to`
+   * when there are any (others would decline 'no-route'), else among all (routes to a newcomer
+   * may still be converging).
+   */
+  private pickRelays (to: PeerId, count: number, used: ReadonlySet<PeerId>): PeerId[] {
+    const exclude = new Set([...used, to])
+    const reaching = this.init.router.neighboursReaching(to).filter((r) => !exclude.has(r) && this.balancer.willRelay(r))
+    return this.balancer.pick(reaching.length > 0 ? reaching : this.neighbourIds(), count, exclude)
   }
 
   private reaches (peer: PeerId): boolean {
@@ -459,7 +470,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (this.pending.get(p.seq) !== p) return
     p.outstanding--
     if (p.tried.size < this.o.paths + this.o.maxRelayTries) {
-      const [next] = this.balancer.pick(this.neighbourIds(), 1, new Set([...p.tried, relay, p.batch.to]))
+      const [next] = this.pickRelays(p.batch.to, 1, new Set([...p.tried, relay]))
       if (next !== undefined) { this.launch(p, next, next); return }
     }
     if (p.outstanding <= 0) this.fallback(p, 'declined')
