@@ -146,6 +146,11 @@ describe('RoutingTableManager', () => {
     expect(t.nextHop(D, N2)).toBe(N3) // the other feasible route when the selected one points back
     expect(t.nextHop(D, null)).toBe(N2)
     expect(t.nextHop(id('nobody'), null)).toBeNull()
+    // Every neighbour that reaches D, feasible for us or not (each could relay to it); a retraction is not a route.
+    expect(new Set(t.neighboursWithRoute(D))).toEqual(new Set([N1, N2, N3]))
+    t.applyUpdate(N1, D, 8, ROUTE_METRIC_INFINITY, 0, 0)
+    expect(new Set(t.neighboursWithRoute(D))).toEqual(new Set([N2, N3]))
+    expect(t.neighboursWithRoute(id('nobody'))).toEqual([])
   })
 
   it('refuses routes that fail the feasibility condition and asks for a newer seqno', () => {
