@@ -573,7 +573,9 @@ export class Gossip extends ObservableV2<GossipEvents> {
       if (graft && state.mesh.graft(entry.envelope.source, connection)) this.gossipMetrics.grafts.inc()
       if (connection.send(Tag.Envelope, entry.outbound)) {
         this.gossipMetrics.sent.inc({ kind: 'pulled' })
-        entry.knownBy.add(connection)
+        // On a lossy link the reply may be lost after the puller's retries ran out (say, during a
+        // partition): keep announcing to it until it shows it has the message.
+        if (this.tuning.trustLinkDelivery) entry.knownBy.add(connection)
       }
     }
   }
