@@ -329,36 +329,48 @@ export class WebRtcLink extends ObservableV2<LinkEvents> implements Link {
   }
 
   /**
-   * Closes the channel, then the connection. A channel that is open (or already closing) is
-   * closed on its own first and the connection only once the channel reports closed, or after
-   * CHANNEL_CLOSE_GRACE_MS. Why: @roamhq/wrtc 0.10.0 drops a channel's native handle on the
-   * signaling thread the moment the channel becomes closed, while the JS thread may be inside
-   * that channel's send(), which checks the handle, copies the message and then calls through
-   * the handle: SIGSEGV in RTCDataChannel::Send. pc.close() closes the far side's channel
-   * abruptly (SCTP abort: open to closed at once), at any point of the far side's sends; a
-   * channel close resets the stream, so the far side's channel is 'closing' for a round trip
-   * first, and a send() there throws instead. Nothing here touches the channel after close().
-   * What is left: a far side whose JS thread stalls inside one send() for that whole round trip
-   * can still crash; only a fixed wrtc removes that.
+   * Closes the channel, then the connection. Once the connection is up (or the channel open),
+   * the channel is closed on its own first and the connection only once the channel reports
+   * closed, or after CHANNEL_CLOSE_GRACE_MS; an answering side whose channel has not reached
+   * JS yet ('datachannel' still queued) closes that channel when it comes. Why: @roamhq/wrtc
+   * 0.10.0 drops a channel's native handle on the signaling thread the moment the channel
+   * becomes closed, while the JS thread may be inside that channel's send(), which checks the
+   * handle, copies the message and then calls through the handle: SIGSEGV in
+   * RTCDataChannel::Send. pc.close() closes the far side's channel abruptly (SCTP abort: open
+   * to closed at once), at any point of the far side's sends; a channel close resets the
+   * stream, so the far side's channel is 'closing' for a round trip first, and a send() there
+   * throws instead. Nothing here touches a channel after close(). What is left: a far side
+   * whose JS thread stalls inside one send() for that whole round trip can still crash; only a
+   * fixed wrtc removes that.
    */
   private release (pc: RTCPeerConnection | null, channel: RTCDataChannel | null): void {
     const closeConnection = (): void => {
       try { pc?.close() } catch { /* already closed */ }
     }
     const state = channel?.readyState
-    if (channel === null || (state !== 'open' && state !== 'closing')) {
+    // A closed channel has nothing left to reset; without DTLS there is no SCTP association,
+    // so the far side cannot have an open channel.
+    const live = state === 'open' || state === 'closing' || (state !== 'closed' && pc?.connectionState === 'connected')
+    if (pc === null || !live) {
       try { channel?.close() } catch { /* already closed */ }
       return closeConnection()
     }
     const clock = this.options.clock
+    const closing = new Set<RTCDataChannel>()
     const finish = (): void => {
-      channel.onclose = null
+      pc.ondatachannel = null
+      for (const c of closing) c.onclose = null
       clock.clearTimeout(grace)
       closeConnection()
     }
+    const closeChannel = (c: RTCDataChannel): void => {
+      closing.add(c)
+      c.onclose = finish
+      try { c.close() } catch { /* already closing */ }
+    }
     const grace = clock.setTimeout(finish, CHANNEL_CLOSE_GRACE_MS)
-    channel.onclose = finish
-    try { channel.close() } catch { /* already closing */ }
+    if (channel !== null) closeChannel(channel)
+    else pc.ondatachannel = (event) => closeChannel(event.channel)
   }
 
   private emitSignal (signal: SignalData): void {

@@ -3,7 +3,7 @@
 // abruptly, which can crash the far process inside a send() (WebRtcLink.release says how).
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RtcImplementation } from '@ymesh/core'
-import { ManualClock, next, openPair, peer, rtc, transport } from './helpers.js'
+import { ManualClock, next, openPair, peer, rtc, transport, wiredPair } from './helpers.js'
 
 /** Real wrtc, recording the state of the connection's data channels whenever close() is called on the connection. */
 function watchedRtc (): { rtc: RtcImplementation, closes: string[][], closed: Promise<void> } {
@@ -56,6 +56,40 @@ describe('WebRtcLink close (real wrtc on loopback)', () => {
     expect(watched.closes).toHaveLength(1)
     expect(clock.pending).toBe(0)
     await next(pair.b, 'close')
+  })
+
+  it('an answering side closed before its channel reached JS closes that channel when it comes, then the connection', async () => {
+    const log: string[] = []
+    let deliver: () => void = () => {}
+    let held: () => void = () => {}
+    const channelHeld = new Promise<void>((resolve) => { held = resolve })
+    let closed: () => void = () => {}
+    const pcClosed = new Promise<void>((resolve) => { closed = resolve })
+    // Holds the 'datachannel' event back, as a busy event loop does, and records close().
+    class Late extends rtc.RTCPeerConnection {
+      override dispatchEvent (event: Event): boolean {
+        if (event.type !== 'datachannel') return super.dispatchEvent(event)
+        deliver = () => { log.push('datachannel'); super.dispatchEvent(event) }
+        log.push('datachannel held')
+        held()
+        return true
+      }
+
+      override close (): void {
+        log.push('pc.close')
+        super.close()
+        closed()
+      }
+    }
+    const pair = wiredPair({}, { rtc: { RTCPeerConnection: Late } })
+    cleanup.push(() => pair.close())
+    await Promise.all([next(pair.a, 'open'), channelHeld])
+    const farClosed = next(pair.a, 'close')
+    pair.b.close()
+    expect(log).toEqual(['datachannel held']) // the connection is up: not closed yet
+    deliver()
+    await Promise.all([farClosed, pcClosed])
+    expect(log).toEqual(['datachannel held', 'datachannel', 'pc.close'])
   })
 
   it('a link that never opened closes its peer connection at once', () => {
