@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { Tag, type PeerId } from '@ymesh/protocol'
-import { decodeCapsule, decodeRelayMessage, encodeCapsule, encodeRelayMessage, type MeshPeer } from '@ymesh/core'
+import { decodeCapsule, decodeRelayMessage, encodeCapsule, encodeRelayMessage, type Connection, type MeshPeer } from '@ymesh/core'
 import { testSeed } from '../helpers/seed.js'
 import { createMesh, type Mesh } from '../../packages/core/test/helpers/sim-mesh.js'
 
@@ -20,25 +20,43 @@ const POOL = { degree: { low: 3, target: 4, high: 6 }, redundancy: 2 }
 /** What the relay does with a capsule it relays for someone else: the capsules it sends on instead. */
 type Behaviour = (capsule: Uint8Array, seen: readonly Uint8Array[]) => Uint8Array[]
 
-/** Make `peer` a relay that applies `behaviour` to every capsule it forwards for other authors. */
+/**
+ * Make `peer` a relay that applies `behaviour` to every capsule it forwards for other authors,
+ * whichever way it sends them on: in a routed envelope, or straight to a target it is connected
+ * to (a relayed-signal-hop frame).
+ */
 function corrupt (peer: MeshPeer, behaviour: Behaviour): { forwarded: Uint8Array[], touched: number } {
   const router = peer.router
   if (router === null) throw new Error('the relay needs routing')
   const state = { forwarded: [] as Uint8Array[], touched: 0 }
-  const send = router.send.bind(router)
-  router.send = async (destination, tag, payload, options) => {
-    if (tag !== Tag.RelayedSignal) return await send(destination, tag, payload, options)
+  /** The payloads to send instead of `payload` (a relay message). */
+  const rewrite = (payload: Uint8Array): Uint8Array[] => {
     const message = decodeRelayMessage(payload)
-    if (message.kind !== 'forward' || decodeCapsule(message.capsule).from === peer.peerId) return await send(destination, tag, payload, options)
+    if (message.kind !== 'forward' || decodeCapsule(message.capsule).from === peer.peerId) return [payload]
     const seen = [...state.forwarded]
     state.forwarded.push(message.capsule)
     const out = behaviour(message.capsule, seen)
     if (out.length !== 1 || out[0] !== message.capsule) state.touched++
+    return out.map((capsule) => encodeRelayMessage({ kind: 'forward', target: message.target, capsule }))
+  }
+  const send = router.send.bind(router)
+  router.send = async (destination, tag, payload, options) => {
+    if (tag !== Tag.RelayedSignal) return await send(destination, tag, payload, options)
     let report: Awaited<ReturnType<typeof send>> | undefined
-    for (const capsule of out) report = await send(destination, tag, encodeRelayMessage({ kind: 'forward', target: message.target, capsule }), options)
+    for (const p of rewrite(payload)) report = await send(destination, tag, p, options)
     // A dropping relay claims it delivered: the author only learns from the missing ack.
     return report ?? { messageId: new Uint8Array(16), hops: 0, acked: false } as unknown as Awaited<ReturnType<typeof send>>
   }
+  const wrap = (connection: Connection): void => {
+    const sendFrame = connection.send.bind(connection)
+    connection.send = (tag, payload) => {
+      if (tag !== Tag.RelayedSignalHop) return sendFrame(tag, payload)
+      for (const p of rewrite(payload)) sendFrame(tag, p)
+      return true
+    }
+  }
+  for (const c of peer.connections) wrap(c)
+  peer.on('connection-open', ({ connection }) => { wrap(connection) })
   return state
 }
 

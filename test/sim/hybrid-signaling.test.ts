@@ -33,6 +33,13 @@ describe('hybrid signaling on the simulator', () => {
     expect(sum(peers, (p) => p.hybrid?.relay.relayedForOthers ?? 0)).toBeGreaterThan(0)
     // Newcomers learned members through the mesh, not only from the server's few rendezvous points.
     expect(sum(peers, (p) => p.hybrid?.stats.learned ?? 0)).toBeGreaterThan(0)
+    // A relay request, a relay's hand-over to a target it is connected to, acks and rosters go
+    // to neighbours as relayed-signal-hop frames, without the routed envelope's seal and signature.
+    const hops = sum(peers, (p) => p.metrics.framesOut.get({ tag: 'relayed-signal-hop' }))
+    expect(hops).toBeGreaterThan(relayed)
+    const received = sum(peers, (p) => p.metrics.framesIn.get({ tag: 'relayed-signal-hop' }))
+    expect(received).toBeGreaterThan(relayed) // (some may still be in flight)
+    expect(received).toBeLessThanOrEqual(hops)
   })
 
   it('most members leave the server topic; the rendezvous points stay, and are replaced when they leave', async () => {

@@ -227,6 +227,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       identity: this.options.identity,
       router: this.router,
       neighbours: this.neighbours,
+      dispatcher: this.dispatcher,
       clock: this.clock,
       rng: this.rng,
       logger: this.logger,

@@ -47,7 +47,9 @@ export const Tag = Object.freeze({
   /** Reserved: file transfer chunk. */
   FileChunk: 18,
   /** End-to-end acknowledgement of a routed message (an envelope payload type). */
-  RouteAck: 19
+  RouteAck: 19,
+  /** A relayed-signal message to a direct neighbour, straight over the connection (no envelope). */
+  RelayedSignalHop: 20
 } as const)
 
 export type Tag = (typeof Tag)[keyof typeof Tag]
@@ -96,7 +98,8 @@ export const TAGS: readonly TagInfo[] = Object.freeze([
   info(Tag.RouteAdvert, 'route-advert', 'active', 'link'),
   info(Tag.RelayedSignal, 'relayed-signal', 'active', 'routed'),
   info(Tag.FileChunk, 'file-chunk', 'reserved', 'routed'),
-  info(Tag.RouteAck, 'route-ack', 'active', 'routed')
+  info(Tag.RouteAck, 'route-ack', 'active', 'routed'),
+  info(Tag.RelayedSignalHop, 'relayed-signal-hop', 'active', 'link')
 ])
 
 /** The table entry of `tag`, or undefined for a tag this version does not know. */

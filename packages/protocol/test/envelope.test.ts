@@ -24,7 +24,7 @@ const same = (a: Envelope, b: Envelope): void => {
 
 describe('envelope encoding', () => {
   it('creates unsigned envelopes at hop 0 with the default TTL', () => {
-    const env = createEnvelope({ id, source: alice, destination: { kind: 'peer', peer: bob }, payloadType: 20, payload: new Uint8Array(0) })
+    const env = createEnvelope({ id, source: alice, destination: { kind: 'peer', peer: bob }, payloadType: 400, payload: new Uint8Array(0) })
     expect(env).toMatchObject({ version: PROTOCOL_VERSION, ttl: DEFAULT_TTL, hops: 0, signature: new Uint8Array(0) })
   })
 

@@ -8,6 +8,7 @@
 import { ObservableV2 } from 'lib0/observable'
 import type { Clock, PeerId, Rng, SignalData, Timer } from '@ymesh/protocol'
 import type { Identity } from '@ymesh/crypto'
+import type { FrameDispatcher } from '../connections/dispatcher.js'
 import type { Neighbours } from '../connections/neighbours.js'
 import type { Logger } from '../logger.js'
 import type { Counter } from '../metrics/registry.js'
@@ -60,6 +61,8 @@ export interface HybridSignalingInit {
   readonly identity: Identity
   readonly router: MessageRouter
   readonly neighbours: Neighbours
+  /** Lets relay messages to neighbours skip the routed envelope (see PeerSignalingRelay). */
+  readonly dispatcher?: FrameDispatcher
   readonly clock: Clock
   readonly rng: Rng
   readonly logger: Logger
@@ -197,6 +200,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.relay = new PeerSignalingRelay({
       identity: init.identity,
       router: init.router,
+      neighbours: init.neighbours,
+      ...(init.dispatcher === undefined ? {} : { dispatcher: init.dispatcher }),
       clock: init.clock,
       rng: init.rng,
       logger: init.logger,

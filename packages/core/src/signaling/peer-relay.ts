@@ -9,10 +9,12 @@
  */
 import { Tag, type Clock, type PeerId, type Rng } from '@ymesh/protocol'
 import { sign, verify, type Identity } from '@ymesh/crypto'
+import type { FrameDispatcher } from '../connections/dispatcher.js'
+import type { Neighbours } from '../connections/neighbours.js'
 import type { Logger } from '../logger.js'
 import type { Counter } from '../metrics/registry.js'
 import type { CoreMetrics } from '../metrics/core-metrics.js'
-import type { MessageRouter, RoutedMessage } from '../routing/message-router.js'
+import type { MessageRouter } from '../routing/message-router.js'
 import { parseSignal } from './messages.js'
 import {
   CAPSULE_DOMAIN, capsuleSigningInput, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody,
@@ -39,6 +41,12 @@ export interface PeerSignalingRelayOptions {
   readonly logger: Logger
   readonly metrics: CoreMetrics
   readonly handlers: PeerSignalingRelayHandlers
+  /**
+   * With both, a message for a direct neighbour goes straight over the connection (tag
+   * relayed-signal-hop) instead of in a routed envelope; without, everything is routed.
+   */
+  readonly neighbours?: Neighbours
+  readonly dispatcher?: FrameDispatcher
   /** Relay other peers' signals (default true). false: decline every request. */
   readonly relay?: boolean
   /** Relay requests accepted per second, and in a burst; beyond, decline 'overloaded'. Default 50 / 100. */
@@ -57,6 +65,7 @@ export class PeerSignalingRelay {
   private tokens: number
   private tokensAt = 0
   private unregister: (() => void) | null = null
+  private unregisterHop: (() => void) | null = null
   /** Relay requests this peer forwarded for others (tests and the bench read it). */
   relayedForOthers = 0
   /** Capsule keys, derived once per remote peer and direction. */
@@ -78,12 +87,16 @@ export class PeerSignalingRelay {
 
   start (): void {
     if (this.unregister !== null) return
-    this.unregister = this.o.router.handle(Tag.RelayedSignal, (m) => { this.receive(m) })
+    this.unregister = this.o.router.handle(Tag.RelayedSignal, (m) => { this.receive(m.from, m.payload) })
+    // The frame's payload is a view into received bytes; capsules are kept past this call.
+    this.unregisterHop = this.o.dispatcher?.handle(Tag.RelayedSignalHop, (frame, connection) => { this.receive(connection.remotePeer, frame.payload.slice()) }) ?? null
   }
 
   stop (): void {
     this.unregister?.()
     this.unregister = null
+    this.unregisterHop?.()
+    this.unregisterHop = null
     this.keys.clear()
   }
 
@@ -98,7 +111,19 @@ export class PeerSignalingRelay {
 
   /** Send a capsule to `target` through `via` (a neighbour asked to relay it) or, via = target, along the router's route. */
   async send (via: PeerId, target: PeerId, capsule: Uint8Array): Promise<void> {
-    await this.o.router.send(via, Tag.RelayedSignal, encodeRelayMessage({ kind: 'forward', target, capsule }))
+    await this.transmit(via, { kind: 'forward', target, capsule })
+  }
+
+  /**
+   * Hand `m` to `to`: straight over the connection when `to` is a neighbour (PROTOCOL.md,
+   * relayed-signal-hop: the connection is authenticated and encrypted, and the envelope's seal
+   * and signature cost ~15 WebCrypto operations a hop, which queue behind everything a joining
+   * peer verifies), else as a routed envelope. Rejects when neither way takes it.
+   */
+  private async transmit (to: PeerId, m: RelayMessage): Promise<void> {
+    const connection = this.o.dispatcher === undefined ? undefined : this.o.neighbours?.get(to)
+    if (connection !== undefined && connection.kind === 'ymesh' && connection.send(Tag.RelayedSignalHop, encodeRelayMessage(m))) return
+    await this.o.router.send(to, Tag.RelayedSignal, encodeRelayMessage(m))
   }
 
   sendRoster (to: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>): void {
@@ -106,27 +131,28 @@ export class PeerSignalingRelay {
   }
 
   private post (to: PeerId, m: RelayMessage): void {
-    this.o.router.send(to, Tag.RelayedSignal, encodeRelayMessage(m)).catch((error: unknown) => {
+    this.transmit(to, m).catch((error: unknown) => {
       this.o.logger.debug('relayed-signal message not sent', { to, kind: m.kind, error })
     })
   }
 
-  private receive (m: RoutedMessage): void {
+  /** A relay message from `from` (the routed envelope's verified author, or the connection's authenticated remote). */
+  private receive (from: PeerId, payload: Uint8Array): void {
     let message: RelayMessage
     try {
-      message = decodeRelayMessage(m.payload)
+      message = decodeRelayMessage(payload)
     } catch {
       this.rejected.inc({ reason: 'malformed' })
       return
     }
     switch (message.kind) {
       case 'forward':
-        if (message.target === this.self) void this.deliver(message.capsule, m.from)
-        else this.relay(m.from, message.target, message.capsule)
+        if (message.target === this.self) void this.deliver(message.capsule, from)
+        else this.relay(from, message.target, message.capsule)
         return
-      case 'ack': this.o.handlers.ack(m.from, message.seq); return
-      case 'decline': this.o.handlers.decline(m.from, message.target, message.seq, message.reason); return
-      case 'roster': this.o.handlers.roster(m.from, message.topic, message.entries)
+      case 'ack': this.o.handlers.ack(from, message.seq); return
+      case 'decline': this.o.handlers.decline(from, message.target, message.seq, message.reason); return
+      case 'roster': this.o.handlers.roster(from, message.topic, message.entries)
     }
   }
 
@@ -146,7 +172,7 @@ export class PeerSignalingRelay {
     if (!this.takeToken()) return this.decline(author, target, seq, 'overloaded')
     this.relayedForOthers++
     this.relayed.inc()
-    router.send(target, Tag.RelayedSignal, encodeRelayMessage({ kind: 'forward', target, capsule })).catch(() => {
+    this.transmit(target, { kind: 'forward', target, capsule }).catch(() => {
       this.decline(author, target, seq, 'no-route')
     })
   }
