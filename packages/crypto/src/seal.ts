@@ -17,6 +17,7 @@ import { copyBytes, describe, fromBase64Url, requireBytes, requireDomain, utf8 }
 import { ed25519PublicKeyToX25519 } from './ed25519-to-x25519.js'
 import { x25519Pkcs8, type Identity } from './identity.js'
 import { publicKeyFromPeerId, PUBLIC_KEY_LENGTH } from './peer-id.js'
+import { importPublicKey } from './public-key-cache.js'
 import { guard, randomBytes, subtle, type RandomSource } from './webcrypto.js'
 
 const VERSION = 1
@@ -91,7 +92,7 @@ export const sealTo = async (recipient: PeerId | Uint8Array, domain: string, pla
       ephemeralPublic = fromBase64Url((await s.exportKey('jwk', ephemeral)).x ?? '')
     }
     if (ephemeralPublic === null || ephemeralPublic.length !== 32) throw new Error('WebCrypto did not export a 32-byte X25519 public key')
-    const recipientPublic = await s.importKey('raw', recipientX, { name: 'X25519' }, false, [])
+    const recipientPublic = await importPublicKey('X25519', recipientX)
     const key = await deriveAesKey(ephemeral, recipientPublic, info(domain, ephemeralPublic, recipientEd), 'encrypt')
     const ciphertext = new Uint8Array(await s.encrypt({ name: 'AES-GCM', iv, additionalData: aad(domain) }, key, data))
     const out = new Uint8Array(HEADER_LENGTH + ciphertext.length)

@@ -9,6 +9,7 @@ import { CryptoError, InvalidIdentityError, InvalidKeyError, InvalidSignatureErr
 import { describe, requireBytes, requireDomain, utf8 } from './bytes.js'
 import type { Identity } from './identity.js'
 import { publicKeyFromPeerId, PUBLIC_KEY_LENGTH } from './peer-id.js'
+import { importPublicKey } from './public-key-cache.js'
 import { guard, subtle } from './webcrypto.js'
 
 export const SIGNATURE_LENGTH = 64
@@ -55,7 +56,7 @@ export const verify = async (signer: PeerId | Uint8Array, domain: string, bytes:
   const message = signedMessage(domain, bytes)
   const s = subtle()
   try {
-    const key = await s.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify'])
+    const key = await importPublicKey('Ed25519', publicKey)
     return await s.verify('Ed25519', key, new Uint8Array(signature), message)
   } catch {
     // Some engines refuse to import a 32-byte string that is not a curve point; no

@@ -81,3 +81,31 @@ describe('sign / verify', () => {
     expect(err.cause).toBeDefined()
   })
 })
+
+describe('imported public keys are reused', () => {
+  it('imports a signer\'s key once for many verifications; a key that is not a curve point never verifies', async () => {
+    const { cachedPublicKeys } = await import('../src/public-key-cache.js')
+    const identity = await generateIdentity()
+    const sig = await sign(identity, 'ymesh/test', bytes)
+    const subtle = globalThis.crypto.subtle
+    const importKey = subtle.importKey.bind(subtle)
+    let imports = 0
+    subtle.importKey = (async (...args: Parameters<typeof importKey>) => { imports++; return await importKey(...args) }) as typeof subtle.importKey
+    try {
+      for (let i = 0; i < 5; i++) expect(await verify(identity.peerId, 'ymesh/test', bytes, sig)).toBe(true)
+      expect(imports).toBe(1)
+      expect(await verify(identity.peerId, 'ymesh/test', flipBit(bytes, 3), sig)).toBe(false) // the cached key still refuses a forgery
+      expect(imports).toBe(1)
+    } finally {
+      subtle.importKey = importKey
+    }
+    expect(cachedPublicKeys()).toBeGreaterThan(0)
+    // 32 bytes that may not even be a curve point (engines differ on refusing it at import):
+    // verification is false either way, whether or not the import failed and was dropped.
+    const notAPoint = new Uint8Array(32)
+    notAPoint[0] = 2
+    notAPoint[31] = 0x80
+    expect(await verify(notAPoint, 'ymesh/test', bytes, sig)).toBe(false)
+    expect(await verify(notAPoint, 'ymesh/test', bytes, sig)).toBe(false)
+  })
+})
