@@ -144,9 +144,11 @@ export function rawInitiator (t: WebRtcTransport, channelInit: RTCDataChannelIni
     if (e.candidate === null || !loopbackOnly(e.candidate)) return
     link.signal({ type: 'candidate', candidate: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex } })
   }
+  // The offer's own SDP, not pc.localDescription: @roamhq/wrtc serialises the live description on
+  // the JS thread while its signaling thread changes it, a native crash (see webrtc-link.ts).
   pc.createOffer()
-    .then(async (offer) => { await pc.setLocalDescription(offer) })
-    .then(() => link.signal({ type: 'offer', sdp: pc.localDescription!.sdp.replace(/a=candidate:.*\r\n/g, '') }))
+    .then(async (offer) => { await pc.setLocalDescription(offer); return offer })
+    .then((offer) => link.signal({ type: 'offer', sdp: (offer.sdp ?? '').replace(/a=candidate:.*\r\n/g, '') }))
     .catch(() => {})
   return { pc, channels, link, close: () => { pc.close(); t.close() } }
 }
