@@ -60,7 +60,7 @@ export interface PeerOptions {
   readonly capabilities?: boolean | CapabilityOptions
   /**
    * Hybrid signaling (default on, needs routing): once connected to the mesh, signals travel
-   * through peers, sealed and signed, with the server as fallback; members learn each other
+   * through peers, sealed to the target (authenticated), with the server as fallback; members learn each other
    * through the mesh and most leave the server topic. false: every signal through the server
    * (addressed to its target) — the plain path.
    */
@@ -581,7 +581,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       }
     }
     const degrees = this.rooms.topics().filter((t) => t === e.topic || (e.ymesh && this.rooms.isMember(e.from, t))).map((t) => this.degree(t))
-    // An author still joining (its signed capsule names fewer relaying neighbours than a member
+    // An author still joining (its sealed capsule names fewer relaying neighbours than a member
     // at `low` has) is let in like a newcomer we answered: members at `high` make room for it.
     const joining = e.via === 'mesh' && e.authorReach !== undefined && e.authorReach < Math.min(this.pool.degree.low, REACH_NAMED)
     if (joining && !this.isWelcomed(e.from)) this.rooms.welcome(e.from, this.clock.now())

@@ -159,7 +159,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private readonly introducer = new Map<PeerId, PeerId>()
   /** Broadcast announces seen per `topic|peer`: a repeated one means nobody answered the first. */
   private readonly announcesSeen = new Map<string, number>()
-  /** Per author: the neighbours its last capsule named as reaching it (sealed and signed by it). */
+  /** Per author: the neighbours its last capsule named as reaching it (sealed by it). */
   private readonly reachOf = new Map<PeerId, PeerId[]>()
   /** Rosters from a connection still opening on our side, looked at again shortly. */
   private readonly lateRosters = new Set<Timer>()
@@ -448,7 +448,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     return owed.seqs
   }
 
-  /** An ack-only capsule: sealed and signed like signals, so no relay can forge an ack and suppress the fallback. */
+  /** An ack-only capsule: sealed like signals, so no relay can forge an ack and suppress the fallback. */
   private sendAcks (author: PeerId): void {
     const acks = this.takeAcks(author)
     if (!this.running || acks.length === 0) return

@@ -6,20 +6,25 @@
  * target agree once; HKDF binds the key to the domain and the direction (author, target), and
  * the AES-GCM key is kept in a bounded per-instance cache.
  *
- *   sealed = version (2) ‖ IV (12) ‖ ciphertext+tag
+ *   sealed = version (3) ‖ IV (12) ‖ ciphertext+tag
  *   key    = HKDF-SHA-256(ikm = X25519(self, remote), salt = '',
  *                         info = 'ymesh-pair/v1' ‖ varString(domain) ‖ author Ed25519 pub ‖ target Ed25519 pub)
- *   AAD    = version ‖ varString(domain)
+ *   AAD    = version ‖ varString(domain) ‖ varUint8Array(header)
  *
- * A relay holds neither private key, so it can neither read nor forge; the author's Ed25519
- * signature over the capsule still says who wrote it. What is given up against sealTo(): an
- * author whose private key leaks exposes the capsules it sent before (docs/THREAT_MODEL.md).
+ * Only author and target can derive the key, and the key differs per direction, so a valid tag
+ * tells the target that the author wrote this body with this header (the capsule's from, to and
+ * sequence number): a relay can neither read, forge, alter nor re-address it. That replaces an
+ * Ed25519 signature (a sign and a verify per capsule, which queue behind everything a joining
+ * peer verifies). What is given up (docs/THREAT_MODEL.md §3.3): an author whose private key
+ * leaks exposes the capsules it sent before; a target whose key leaks can be sent capsules in
+ * anyone's name (it can already be impersonated itself); and a capsule proves nothing to third
+ * parties, which nothing needs.
  */
 import * as encoding from 'lib0/encoding'
 import type { PeerId } from '@ymesh/protocol'
 import { ed25519PublicKeyToX25519, publicKeyFromPeerId, type Identity } from '@ymesh/crypto'
 
-const VERSION = 2
+const VERSION = 3
 const HEADER = 1 + 12
 const TAG = 16
 const INFO_PREFIX = new TextEncoder().encode('ymesh-pair/v1')
@@ -48,12 +53,12 @@ export class PairKeys {
     this.keys.clear()
   }
 
-  /** Seal `plaintext` from this peer to `to` under `domain`; `iv` is 12 random bytes. */
-  async seal (to: PeerId, domain: string, plaintext: Uint8Array, iv: Uint8Array): Promise<Uint8Array> {
+  /** Seal `plaintext` from this peer to `to` under `domain`, authenticating `header` with it; `iv` is 12 random bytes. */
+  async seal (to: PeerId, domain: string, plaintext: Uint8Array, iv: Uint8Array, header: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
     if (iv.length !== 12) throw new RangeError('PairKeys.seal needs a 12-byte IV')
     const key = await this.key(to, this.o.identity.peerId, to, domain)
     const ivBytes = new Uint8Array(iv)
-    const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: ivBytes, additionalData: aad(domain) }, key, new Uint8Array(plaintext)))
+    const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: ivBytes, additionalData: aad(domain, header) }, key, new Uint8Array(plaintext)))
     const out = new Uint8Array(HEADER + ciphertext.length)
     out[0] = VERSION
     out.set(ivBytes, 1)
@@ -61,11 +66,11 @@ export class PairKeys {
     return out
   }
 
-  /** Open what `from` sealed to this peer under `domain`; rejects on anything else. */
-  async open (from: PeerId, domain: string, sealed: Uint8Array): Promise<Uint8Array> {
-    if (sealed.length < HEADER + TAG || sealed[0] !== VERSION) throw new Error('not a pair-sealed message of version 2')
+  /** Open what `from` sealed to this peer under `domain` with `header`; rejects on anything else. */
+  async open (from: PeerId, domain: string, sealed: Uint8Array, header: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
+    if (sealed.length < HEADER + TAG || sealed[0] !== VERSION) throw new Error(`not a pair-sealed message of version ${VERSION}`)
     const key = await this.key(from, from, this.o.identity.peerId, domain)
-    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.slice(1, HEADER), additionalData: aad(domain) }, key, sealed.slice(HEADER))
+    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.slice(1, HEADER), additionalData: aad(domain, header) }, key, sealed.slice(HEADER))
     return new Uint8Array(plain)
   }
 
@@ -107,7 +112,8 @@ export class PairKeys {
   }
 }
 
-const aad = (domain: string): Uint8Array<ArrayBuffer> => encoding.encode((e) => {
+const aad = (domain: string, header: Uint8Array): Uint8Array<ArrayBuffer> => encoding.encode((e) => {
   encoding.writeUint8(e, VERSION)
   encoding.writeVarString(e, domain)
+  encoding.writeVarUint8Array(e, header)
 }) as Uint8Array<ArrayBuffer>

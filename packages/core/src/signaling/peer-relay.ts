@@ -1,14 +1,15 @@
 /**
  * PeerSignalingRelay: the mesh side of hybrid signaling, on top of the MessageRouter.
  *
- * As author it seals a capsule of signals to the target and signs it; as relay it forwards
- * other authors' capsules towards their target (or declines: relaying off, over its rate, no
- * route); as target it verifies, drops replays, opens, hands the signals on and acks to the
- * author. Relays read only the capsule's clear header (author, target, sequence): the body
- * is sealed to the target, and any change to header or body breaks the author's signature.
+ * As author it seals a capsule of signals to the target; as relay it forwards other authors'
+ * capsules towards their target (or declines: relaying off, over its rate, no route); as target
+ * it opens (which authenticates), drops replays, hands the signals on and acks to the author.
+ * Relays read only the capsule's clear header (author, target, sequence): the body is sealed
+ * under a key only author and target hold, with the header in the AAD, so any change to header
+ * or body fails to open (pair-keys.ts).
  */
 import { Tag, type Clock, type PeerId, type Rng } from '@ymesh/protocol'
-import { sign, verify, type Identity } from '@ymesh/crypto'
+import type { Identity } from '@ymesh/crypto'
 import type { FrameDispatcher } from '../connections/dispatcher.js'
 import type { Neighbours } from '../connections/neighbours.js'
 import type { Logger } from '../logger.js'
@@ -17,7 +18,7 @@ import type { CoreMetrics } from '../metrics/core-metrics.js'
 import type { MessageRouter } from '../routing/message-router.js'
 import { parseSignal } from './messages.js'
 import {
-  CAPSULE_DOMAIN, capsuleSigningInput, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody,
+  CAPSULE_DOMAIN, capsuleHeader, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody,
   encodeRelayMessage, type CapsuleBody, type DeclineReasonName, type RelayMessage
 } from './relay-wire.js'
 import { PairKeys } from './pair-keys.js'
@@ -55,7 +56,8 @@ export interface PeerSignalingRelayOptions {
   readonly replayWindow?: number
 }
 
-export type RelayRejectReason = 'duplicate' | 'malformed' | 'not-for-us' | 'bad-signature' | 'replay' | 'unopenable' | 'bad-signal' | 'not-author'
+/** 'unopenable': the seal did not open — altered, forged, re-addressed or renumbered on the way. */
+export type RelayRejectReason = 'duplicate' | 'malformed' | 'not-for-us' | 'replay' | 'unopenable' | 'bad-signal' | 'not-author'
 
 export class PeerSignalingRelay {
   private readonly replay: ReplayWindow
@@ -100,13 +102,12 @@ export class PeerSignalingRelay {
     this.keys.clear()
   }
 
-  /** Seal `body` to `to` and sign it as capsule `seq`. */
+  /** Seal `body` to `to` as capsule `seq`. */
   async seal (to: PeerId, seq: number, body: CapsuleBody): Promise<Uint8Array> {
-    const { clock, rng, identity } = this.o
-    const sealed = await clock.settle(this.keys.seal(to, `${CAPSULE_DOMAIN}|${this.self}`, encodeCapsuleBody(body), rng.bytes(12)))
-    const header = { from: this.self, to, seq, sealed }
-    const signature = await clock.settle(sign(identity, CAPSULE_DOMAIN, capsuleSigningInput(header)))
-    return encodeCapsule({ ...header, signature })
+    const { clock, rng } = this.o
+    const header = { from: this.self, to, seq }
+    const sealed = await clock.settle(this.keys.seal(to, `${CAPSULE_DOMAIN}|${this.self}`, encodeCapsuleBody(body), rng.bytes(12), capsuleHeader(header)))
+    return encodeCapsule({ ...header, sealed })
   }
 
   /** Send a capsule to `target` through `via` (a neighbour asked to relay it) or, via = target, along the router's route. */
@@ -206,8 +207,13 @@ export class PeerSignalingRelay {
       return this.reject('malformed', null)
     }
     if (capsule.to !== this.self) return this.reject('not-for-us', capsule.from)
-    const ok = await clock.settle(verify(capsule.from, CAPSULE_DOMAIN, capsuleSigningInput(capsule), capsule.signature).catch(() => false))
-    if (!ok) return this.reject('bad-signature', capsule.from)
+    // Opening authenticates: only the author could seal this body with this header to us.
+    let opened: Uint8Array
+    try {
+      opened = await clock.settle(this.keys.open(capsule.from, `${CAPSULE_DOMAIN}|${capsule.from}`, capsule.sealed, capsuleHeader(capsule)))
+    } catch {
+      return this.reject('unopenable', capsule.from)
+    }
     if (!this.replay.accept(capsule.from, capsule.seq)) {
       // A copy over a second path is a duplicate: ack it again (the first ack may be lost), deliver nothing.
       if (!this.replay.isDuplicate(capsule.from, capsule.seq)) return this.reject('replay', capsule.from)
@@ -217,13 +223,12 @@ export class PeerSignalingRelay {
     }
     let body: CapsuleBody
     try {
-      const opened = await clock.settle(this.keys.open(capsule.from, `${CAPSULE_DOMAIN}|${capsule.from}`, capsule.sealed))
       const raw = decodeCapsuleBody(opened)
       const signals = raw.signals.map((s) => ({ index: s.index, signal: parseSignal(s.signal) }))
       if (signals.some((s) => s.signal === null)) return this.reject('bad-signal', capsule.from)
       body = { topic: raw.topic, session: raw.session, signals: signals as CapsuleBody['signals'], acks: raw.acks, reach: raw.reach }
     } catch {
-      return this.reject('unopenable', capsule.from)
+      return this.reject('malformed', capsule.from)
     }
     if (this.unregister === null) return
     this.o.handlers.signals(capsule.from, body, via, capsule.seq)

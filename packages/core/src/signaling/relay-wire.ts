@@ -8,11 +8,13 @@
  *   ack      = 2 • seq:varUint                                 target → author
  *   roster   = 3 • topic:varString • count:varUint • (peer:PeerId • ageMs:varUint)*
  *
- *   capsule  = from:PeerId • to:PeerId • seq:varUint • sealed:varUint8Array • signature:varUint8Array
- *   signature = Ed25519(from, CAPSULE_DOMAIN, from • to • seq • sealed)
- *   sealed   = PairKeys.seal(to, CAPSULE_DOMAIN + '|' + from, body)   (pair-keys.ts: static X25519 of from and to, key cached per peer)
+ *   capsule  = from:PeerId • to:PeerId • seq:varUint • sealed:varUint8Array
+ *   sealed   = PairKeys.seal(to, CAPSULE_DOMAIN + '|' + from, body, header = from • to • seq)
+ *              (pair-keys.ts: AES-GCM under a key only `from` and `to` can derive — static X25519 of
+ *              both, HKDF bound to the direction — with the clear header in the AAD, so the tag
+ *              authenticates the whole capsule to the target: no Ed25519 signature is needed)
  *   body     = topic:varString • session:varString • count:varUint • (index:varUint • signal:varString)* •
- *              ackCount:varUint • ackedSeq:varUint* •       (acks of the recipient's capsules: signed by us, sealed)
+ *              ackCount:varUint • ackedSeq:varUint* •       (acks of the recipient's capsules: sealed by us)
  *              reachCount:varUint • reach:PeerId*           (the author's neighbours: relays that reach it before routes converge)
  *
  * Decoders never trust their input: bounded lengths and counts, typed errors.
@@ -23,7 +25,7 @@ import {
   type PeerId, type SignalData
 } from '@ymesh/protocol'
 
-export const CAPSULE_DOMAIN = 'ymesh/relayed-signal/v1'
+export const CAPSULE_DOMAIN = 'ymesh/relayed-signal/v2'
 export const RelayKind = Object.freeze({ Forward: 0, Decline: 1, Ack: 2, Roster: 3 } as const)
 export const DeclineReason = Object.freeze({ Disabled: 0, Overloaded: 1, NoRoute: 2, Invalid: 3 } as const)
 export type DeclineReasonName = 'disabled' | 'overloaded' | 'no-route' | 'invalid'
@@ -101,14 +103,13 @@ export interface Capsule {
   readonly to: PeerId
   readonly seq: number
   readonly sealed: Uint8Array
-  readonly signature: Uint8Array
 }
 
-export const capsuleSigningInput = (c: Omit<Capsule, 'signature'>): Uint8Array => encoding.encode((e) => {
+/** The clear header the seal authenticates (its AAD): from • to • seq. */
+export const capsuleHeader = (c: Pick<Capsule, 'from' | 'to' | 'seq'>): Uint8Array => encoding.encode((e) => {
   writePeerId(e, c.from)
   writePeerId(e, c.to)
   encoding.writeVarUint(e, c.seq)
-  encoding.writeVarUint8Array(e, c.sealed)
 })
 
 export const encodeCapsule = (c: Capsule): Uint8Array => encoding.encode((e) => {
@@ -116,15 +117,13 @@ export const encodeCapsule = (c: Capsule): Uint8Array => encoding.encode((e) => 
   writePeerId(e, c.to)
   encoding.writeVarUint(e, c.seq)
   encoding.writeVarUint8Array(e, c.sealed)
-  encoding.writeVarUint8Array(e, c.signature)
 })
 
 export const decodeCapsule = (bytes: Uint8Array): Capsule => decodeAll(bytes, 'capsule', (d) => ({
   from: readPeerId(d, 'capsule from'),
   to: readPeerId(d, 'capsule to'),
   seq: readBoundedVarUint(d, MAX_SEQ, 'capsule seq'),
-  sealed: readBoundedVarUint8Array(d, MAX_CAPSULE_BYTES, 'capsule body'),
-  signature: readBoundedVarUint8Array(d, 128, 'capsule signature')
+  sealed: readBoundedVarUint8Array(d, MAX_CAPSULE_BYTES, 'capsule body')
 }))
 
 export interface CapsuleBody {

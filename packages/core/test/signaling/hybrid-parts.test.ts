@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { generateIdentity, openSealed, sign, verify } from '@ymesh/crypto'
+import { generateIdentity, openSealed } from '@ymesh/crypto'
 import { PairKeys } from '../../src/signaling/pair-keys.js'
 import type { Clock, PeerId, Timer } from '@ymesh/protocol'
 import { ReplayWindow } from '../../src/signaling/replay-window.js'
@@ -8,7 +8,7 @@ import { SignalOrderBuffer } from '../../src/signaling/order-buffer.js'
 import { SignalingLoadBalancer } from '../../src/signaling/load-balancer.js'
 import { RoomView } from '../../src/signaling/room-view.js'
 import {
-  CAPSULE_DOMAIN, capsuleSigningInput, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody, encodeRelayMessage
+  CAPSULE_DOMAIN, capsuleHeader, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody, encodeRelayMessage, type Capsule
 } from '../../src/signaling/relay-wire.js'
 
 /** A manual clock: timers fire only when the test advances time. */
@@ -45,30 +45,34 @@ describe('relayed-signal capsules', () => {
     expect(() => decodeRelayMessage(new Uint8Array([9]))).toThrow()
   })
 
-  it('a curious relay cannot read a capsule, and a malicious one cannot alter or forge it', async () => {
+  it('a curious relay cannot read a capsule, and a malicious one cannot alter, renumber, re-address or forge it', async () => {
     const [s, t, relay] = await Promise.all([1, 2, 3].map(async (n) => await generateIdentity({ seed: seeded(n) })))
     const [sk, tk, rk] = [new PairKeys({ identity: s! }), new PairKeys({ identity: t! }), new PairKeys({ identity: relay! })]
     const body = encodeCapsuleBody({ topic: 'room', session: 'x', signals: [{ index: 0, signal: { type: 'offer', sdp: 'secret-sdp' } }], acks: [] })
-    const sealed = await sk.seal(t!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, body, new Uint8Array(12).fill(7))
-    const header = { from: s!.peerId, to: t!.peerId, seq: 5, sealed }
-    const capsule = decodeCapsule(encodeCapsule({ ...header, signature: await sign(s!, CAPSULE_DOMAIN, capsuleSigningInput(header)) }))
+    const d = `${CAPSULE_DOMAIN}|${s!.peerId}`
+    const header = { from: s!.peerId, to: t!.peerId, seq: 5 }
+    const sealed = await sk.seal(t!.peerId, d, body, new Uint8Array(12).fill(7), capsuleHeader(header))
+    const capsule = decodeCapsule(encodeCapsule({ ...header, sealed }))
     expect(new TextDecoder().decode(capsule.sealed)).not.toContain('secret-sdp')
+    const opens = async (keys: PairKeys, c: Capsule, author = c.from): Promise<boolean> =>
+      await keys.open(author, `${CAPSULE_DOMAIN}|${author}`, c.sealed, capsuleHeader(c)).then(() => true, () => false)
+    expect(await opens(tk, capsule)).toBe(true)
     // The relay holds neither private key: not as the target, nor by claiming to be the author.
-    await expect(rk.open(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).rejects.toThrow()
-    await expect(openSealed(relay!, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).rejects.toThrow()
-    expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(capsule), capsule.signature)).toBe(true)
-    const altered = { ...capsule, sealed: capsule.sealed.map((b, i) => (i === 20 ? b ^ 1 : b)) }
-    expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(altered), capsule.signature)).toBe(false)
-    await expect(tk.open(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, altered.sealed)).rejects.toThrow()
-    const renumbered = { ...capsule, seq: 6 }
-    expect(await verify(s!.peerId, CAPSULE_DOMAIN, capsuleSigningInput(renumbered), capsule.signature)).toBe(false)
-    // A relay re-signing the body as its own author cannot make the target open it: the key names the author.
-    await expect(tk.open(relay!.peerId, `${CAPSULE_DOMAIN}|${relay!.peerId}`, capsule.sealed)).rejects.toThrow()
+    expect(await opens(rk, capsule)).toBe(false)
+    await expect(openSealed(relay!, d, capsule.sealed)).rejects.toThrow()
+    // The header is authenticated with the body: any change to either fails to open.
+    expect(await opens(tk, { ...capsule, sealed: capsule.sealed.map((b, i) => (i === 20 ? b ^ 1 : b)) })).toBe(false)
+    expect(await opens(tk, { ...capsule, seq: 6 })).toBe(false)
+    expect(await opens(tk, { ...capsule, from: relay!.peerId })).toBe(false)
+    expect(await opens(rk, { ...capsule, to: relay!.peerId })).toBe(false) // re-addressed to the relay itself
+    // A relay sealing its own capsule can only sign as itself: the key names the author.
+    const forged = await rk.seal(t!.peerId, d, body, new Uint8Array(12).fill(9), capsuleHeader(header))
+    expect(await opens(tk, { ...header, sealed: forged })).toBe(false)
     // Nor can a capsule sealed from t to s be passed off as one from s to t (the key binds the direction).
-    const back = await tk.seal(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, body, new Uint8Array(12).fill(8))
-    await expect(tk.open(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, back)).rejects.toThrow()
-    expect(decodeCapsuleBody(await tk.open(s!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, capsule.sealed)).signals[0]?.signal).toEqual({ type: 'offer', sdp: 'secret-sdp' })
-    expect(decodeCapsuleBody(await sk.open(t!.peerId, `${CAPSULE_DOMAIN}|${s!.peerId}`, back)).signals[0]?.signal).toEqual({ type: 'offer', sdp: 'secret-sdp' })
+    const back = await tk.seal(s!.peerId, d, body, new Uint8Array(12).fill(8), capsuleHeader(header))
+    expect(await opens(tk, { ...header, sealed: back })).toBe(false)
+    expect(decodeCapsuleBody(await tk.open(s!.peerId, d, capsule.sealed, capsuleHeader(capsule))).signals[0]?.signal).toEqual({ type: 'offer', sdp: 'secret-sdp' })
+    expect(decodeCapsuleBody(await sk.open(t!.peerId, d, back, capsuleHeader(header))).signals[0]?.signal).toEqual({ type: 'offer', sdp: 'secret-sdp' })
   })
 
   it('derives a capsule key once per remote peer and direction, within a bounded cache', async () => {
