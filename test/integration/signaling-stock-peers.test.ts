@@ -20,7 +20,10 @@ afterEach(async () => {
 
 const syncPair = async (signaling: string, room: string, password?: string): Promise<void> => {
   const opts = password === undefined ? {} : { password }
-  const [a, b] = await Promise.all([startStockPeer({ room, signaling, ...opts }), startStockPeer({ room, signaling, ...opts })])
+  // One after the other: two stock peers announcing at the same moment both dial, and y-webrtc's
+  // glare handling then sometimes leaves neither connection up (an upstream flake, FACTS.md).
+  const a = await startStockPeer({ room, signaling, ...opts })
+  const b = await startStockPeer({ room, signaling, ...opts })
   await a.insert('hello from a;')
   await b.insert('hello from b;')
   await Promise.all([a.waitForText('hello from b;'), b.waitForText('hello from a;')])
@@ -29,7 +32,11 @@ const syncPair = async (signaling: string, room: string, password?: string): Pro
   await Promise.all([a.stop(), b.stop()])
 }
 
-describe('stock y-webrtc peers through @ymesh/signaling-server', () => {
+// Stock y-webrtc pairs also fail to connect now and then on their own, whatever the server (in
+// FACTS.md 1 of 10 password pairs; here 2 plain or token pairs in about 8 full CI runs): a retry
+// with fresh processes and a fresh server keeps that upstream flake out of CI. Our server's part
+// is asserted on every attempt.
+describe('stock y-webrtc peers through @ymesh/signaling-server', { retry: 2 }, () => {
   it('sync a Y.Doc in a plain room', async () => {
     const s = await start()
     await syncPair(s.url, 'plain-room')
@@ -37,9 +44,7 @@ describe('stock y-webrtc peers through @ymesh/signaling-server', () => {
     expect(s.metrics.rejections.size).toBe(0)
   })
 
-  // Stock y-webrtc password pairs fail to connect in ~1 of 10 runs on their own (docs: FACTS,
-  // y-webrtc's glare handling), whatever the server: a retry keeps that upstream flake out of CI.
-  it('sync a Y.Doc in a password room (encrypted signaling)', { retry: 2 }, async () => {
+  it('sync a Y.Doc in a password room (encrypted signaling)', async () => {
     const s = await start()
     await syncPair(s.url, 'secret-room', 'correct horse battery staple')
     expect(s.metrics.rejections.size).toBe(0)
