@@ -49,7 +49,7 @@ export interface PeerOptions {
   readonly webrtc?: Partial<Omit<WebRtcTransportOptions, 'localPeer'>>
   readonly pool?: PoolOptions
   readonly connection?: ConnectionTuning
-  /** Accept stock y-webrtc peers as 'y-webrtc' connections. Default true. */
+  /** Accept stock y-webrtc peers as 'y-webrtc' connections. Default true. false: never signal with them (their announces and offers are ignored), and refuse them in the handshake. */
   readonly acceptStockPeers?: boolean
   readonly logger?: Logger
   /** Multi-hop routing (peer.router). false: no router, and signaling through the server only. Default on. */
@@ -505,9 +505,19 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     }
   }
 
+  /**
+   * A peer that refuses stock y-webrtc peers does not signal with them at all: connecting and
+   * then refusing in the handshake made them retry, and a stock peer that gets an answer for a
+   * connection it has just dropped throws in its signaling handler and exits (y-webrtc 10.3,
+   * `existingConn.glareToken` on an undefined connection).
+   */
+  private refusesStock (ymesh: boolean): boolean {
+    return !ymesh && this.options.acceptStockPeers === false
+  }
+
   private announced (e: SignalingAnnounce): void {
     const room = this.rooms.get(e.topic)
-    if (room === undefined || e.from === this.peerId) return
+    if (room === undefined || e.from === this.peerId || this.refusesStock(e.ymesh)) return
     this.rooms.member(e.from, e.topic)
     this.candidate(e.topic, e.from, e.ymesh, true)
     // A member learned while the room has neighbours, but fewer than `low` (a newcomer reading its
@@ -539,7 +549,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
 
   private signalled (e: SignalingSignal): void {
     const room = this.rooms.get(e.topic)
-    if (room === undefined || e.from === this.peerId || this.transport === null) return
+    if (room === undefined || e.from === this.peerId || this.transport === null || this.refusesStock(e.ymesh)) return
     this.rooms.member(e.from, e.topic)
     this.candidate(e.topic, e.from, e.ymesh, false)
     const replacement = this.replacements.get(e.from)
