@@ -304,15 +304,6 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   }
 
   /**
-   * How long ago `peer` was last seen first-hand in `topic` (by us or by the neighbour whose
-   * roster listed it), or undefined when it is not in the view. A member a neighbour is
-   * connected to now is alive and one relay hop away; one seen long ago may have crashed.
-   */
-  memberAge (topic: string, peer: PeerId): number | undefined {
-    return this.rooms.get(topic)?.view.ageOf(peer, this.init.clock.now())
-  }
-
-  /**
    * How early the pool should dial `peer` in `topic`, lower first: a member that answered our
    * announce through the server within reannounceMs (it is subscribed now — when our mesh paths
    * died, members learned through them may be parked and out of reach); then members some
