@@ -17,6 +17,9 @@ export default defineConfig({
   workers: 1,
   fullyParallel: false,
   timeout: 60_000,
+  // A failed step prints its diagnostics (server and anchor output, each page's network panel and
+  // console) and the file runs once more from fresh processes; the report marks that as flaky.
+  retries: 1,
   expect: { timeout: 20_000 },
   reporter: process.env.CI === undefined ? 'list' : [['list'], ['html', { open: 'never', outputFolder: '../../playwright-report' }]],
   use: {

@@ -15,6 +15,15 @@ let alice: Page
 let bob: Page
 let bobContext: BrowserContext
 let bobProfile: string
+let carol: Page | undefined
+/** What each page printed to its console (the demo logs the mesh's warnings there), for failed steps. */
+const consoles = new Map<string, string[]>()
+const recordConsole = (name: string, page: Page): void => {
+  const lines: string[] = []
+  consoles.set(name, lines)
+  page.on('console', (m) => { if (lines.length < 500) lines.push(`${m.type()}: ${m.text()}`) })
+  page.on('pageerror', (e) => { lines.push(`pageerror: ${e.message}`) })
+}
 
 const messageInput = (page: Page) => page.getByRole('textbox', { name: 'Message' })
 const send = async (page: Page, text: string): Promise<void> => {
@@ -41,6 +50,7 @@ const expectSignaling = async (page: Page): Promise<void> => {
 const openBob = async (): Promise<Page> => {
   bobContext = await chromium.launchPersistentContext(bobProfile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, viewport: VIEWPORT })
   const page = bobContext.pages()[0] ?? await bobContext.newPage()
+  recordConsole('bob', page)
   return page
 }
 
@@ -48,6 +58,22 @@ test.beforeAll(async () => {
   servers = await startServers()
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
   bobProfile = await mkdtemp(join(tmpdir(), 'ymesh-e2e-bob-'))
+})
+
+// A failed step prints (and attaches) what the signaling server and the anchor printed (a crash
+// shows up there), each open page's network panel and console: CI keeps only its output.
+// eslint-disable-next-line no-empty-pattern -- Playwright reads fixtures from a destructuring pattern; this hook needs none
+test.afterEach(async ({}, info) => {
+  if (info.status === info.expectedStatus) return
+  const parts = [`--- ymesh start output ---\n${servers?.log() ?? '(not started)'}`]
+  for (const [name, page] of [['alice', alice], ['bob', bob], ['carol', carol]] as Array<[string, Page | undefined]>) {
+    if (page === undefined || page.isClosed()) continue
+    const panel = await networkPanel(page).innerText({ timeout: 2_000 }).catch((e: unknown) => `(unreadable: ${String(e)})`)
+    parts.push(`--- ${name}: network panel ---\n${panel}`, `--- ${name}: console ---\n${(consoles.get(name) ?? []).join('\n')}`)
+  }
+  const body = parts.join('\n')
+  await info.attach('diagnostics.txt', { body, contentType: 'text/plain' })
+  console.log(body)
 })
 
 test.afterAll(async () => {
@@ -59,6 +85,7 @@ test.afterAll(async () => {
 
 test('two browsers chat both ways over WebRTC', async () => {
   alice = await (await browser.newContext({ viewport: VIEWPORT })).newPage()
+  recordConsole('alice', alice)
   await alice.goto(`${servers.webUrl}/?room=${ROOM}&name=Alice`)
   bob = await openBob()
   await bob.goto(`${servers.webUrl}/?room=${ROOM}&name=Bob`)
@@ -80,7 +107,8 @@ test('two browsers chat both ways over WebRTC', async () => {
 })
 
 test('a late joiner gets the history', async () => {
-  const carol = await (await browser.newContext({ viewport: VIEWPORT })).newPage()
+  carol = await (await browser.newContext({ viewport: VIEWPORT })).newPage()
+  recordConsole('carol', carol)
   await carol.goto(`${servers.webUrl}/?room=${ROOM}&name=Carol`)
   await expect(messages(carol).getByText('hello bob')).toBeVisible()
   await expect(messages(carol).getByText('hi alice')).toBeVisible()

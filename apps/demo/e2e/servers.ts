@@ -15,6 +15,8 @@ export interface Servers {
   readonly webUrl: string
   readonly signalingUrl: string
   readonly dataDir: string
+  /** Everything `ymesh start` printed so far, and how it ended if it did (attached to failed tests). */
+  log: () => string
   stop: () => Promise<void>
 }
 
@@ -33,11 +35,15 @@ export const startServers = async (): Promise<Servers> => {
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', (c: Buffer) => { out += c.toString() })
-    child.once('exit', (code) => { reject(new Error(`ymesh start exited (${code}) before it was ready:\n${out}`)) })
+    child.once('exit', (code, signal) => {
+      out += `\n[ymesh start exited: code ${code}, signal ${signal}]\n`
+      reject(new Error(`ymesh start exited (${code ?? signal}) before it was ready:\n${out}`))
+    })
   })
   return {
     ...ready,
     dataDir,
+    log: () => out,
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r))
