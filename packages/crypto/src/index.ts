@@ -55,3 +55,5 @@ export {
   decryptYWebrtcJson,
   Y_WEBRTC_PBKDF2_ITERATIONS
 } from './y-webrtc-compat.js'
+export { derivePairKey } from './pair-key.js'
+export type { PairKey } from './pair-key.js'

@@ -6,6 +6,7 @@ import { build } from 'esbuild'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   clientIdFromPublicKey,
+  derivePairKey,
   generateIdentity,
   openSealed,
   roomKeyFromSecret,
@@ -49,6 +50,12 @@ describe.skipIf(!existsSync(CHROMIUM))('in Chromium (the same source on the brow
     expect(lines.get('seal-injected')).toBe(toHex(injected))
     expect(toHex(await openSealed(alice, 'd', fromHex(lines.get('seal-injected')!)))).toBe('07')
     expect(lines.get('seal-wrong-recipient')).toBe('DecryptionError')
+    // The browser's pair key (WebCrypto) and Node's (node:crypto) seal identically, both ways.
+    const carol = await generateIdentity({ seed: new Uint8Array(32).fill(5) })
+    const nodeKey = await derivePairKey(carol.agreementKey, alice.agreementPublicKey, new Uint8Array([1]))
+    expect(toHex(await nodeKey.open(new Uint8Array(12).fill(2), fromHex(lines.get('pair-key')!), new Uint8Array([6])))).toBe('0402')
+    expect(lines.get('pair-key')).toBe(toHex(await nodeKey.seal(new Uint8Array(12).fill(2), new Uint8Array([4, 2]), new Uint8Array([6]))))
+    expect(lines.get('pair-key-altered')).toBe('DecryptionError')
     expect(lines.get('topic')).toBe(await topicFromRoomSecret(secret))
     expect(lines.get('room-key')).toBe(`${(await roomKeyFromSecret(secret)).id} 05`)
     expect(lines.get('client-id')).toBe(String(await clientIdFromPublicKey(alice.publicKey)))

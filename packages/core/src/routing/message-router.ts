@@ -213,10 +213,13 @@ export class MessageRouter extends ObservableV2<RouterEvents> {
     return this.lookup(destination, null)
   }
 
-  /** Connected neighbours whose adverts say they have a route to `destination` themselves. */
-  neighboursReaching (destination: PeerId): PeerId[] {
+  /**
+   * Connected neighbours whose adverts say they have a route to `destination` themselves, of at
+   * most `maxHops` hops from them (1: they are connected to it).
+   */
+  neighboursReaching (destination: PeerId, maxHops = Infinity): PeerId[] {
     if (!this.options.routing) return []
-    return this.table.neighboursWithRoute(destination).filter((n) => this.init.neighbours.get(n) !== undefined)
+    return this.table.neighboursWithRoute(destination, maxHops).filter((n) => this.init.neighbours.get(n) !== undefined)
   }
 
   /**

@@ -202,12 +202,15 @@ export class RoutingTableManager extends ObservableV2<RoutingTableEvents> {
     return alternative?.neighbour ?? null
   }
 
-  /** Neighbours that advertise a route of their own to `destination` (they could relay to it). */
-  neighboursWithRoute (destination: PeerId): PeerId[] {
+  /**
+   * Neighbours that advertise a route of their own to `destination` (they could relay to it),
+   * of at most `maxHops` hops from them (1: they are connected to it).
+   */
+  neighboursWithRoute (destination: PeerId, maxHops = Infinity): PeerId[] {
     const state = this.destinations.get(destination)
     if (state === undefined) return []
     const out: PeerId[] = []
-    for (const [neighbour, entry] of state.byNeighbour) if (entry.metric < ROUTE_METRIC_INFINITY) out.push(neighbour)
+    for (const [neighbour, entry] of state.byNeighbour) if (entry.metric < ROUTE_METRIC_INFINITY && entry.hops <= maxHops) out.push(neighbour)
     return out
   }
 

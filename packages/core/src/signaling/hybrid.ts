@@ -379,14 +379,19 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   /**
    * Where a capsule to `to` goes, as [via, relay] pairs: straight to a neighbour; else the
-   * router's route (via = to), the neighbour `to` last reached us through, and relays chosen
-   * by load — first hops all different.
+   * router's route — its first hop asked to relay (relayed-signal-hop frames all the way when
+   * that hop is connected to `to`), or a routed envelope (via = to) when it does not relay —
+   * the neighbour `to` last reached us through, and relays chosen by load; first hops all
+   * different.
    */
   private paths (to: PeerId): Array<[PeerId, PeerId]> {
     if (this.init.neighbours.get(to) !== undefined) return [[to, to]]
     const out: Array<[PeerId, PeerId]> = []
     const first = this.init.router.nextHopTo(to)
-    if (first !== null && !this.balancer.isSilent(first)) out.push([to, first])
+    // A routed envelope costs a seal and a signature from us and a verify and an open at `to`
+    // (~15 WebCrypto operations, which queue behind everything a busy peer verifies); the
+    // capsule is sealed end to end already, so a relay request to the same first hop is enough.
+    if (first !== null && !this.balancer.isSilent(first)) out.push([this.balancer.willRelay(first) ? first : to, first])
     // The relay `to`'s last capsule came from, and the neighbour that introduced `to` (its first
     // neighbour, for a newcomer): both are connected to it now, before any route to it converged.
     for (const relay of [this.replyVia.get(to), ...(this.reachOf.get(to) ?? []), this.introducer.get(to)]) {
@@ -399,14 +404,19 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   }
 
   /**
-   * Relays for a capsule to `to`, by load: among the neighbours whose adverts say they reach `to`
-   * when there are any (others would decline 'no-route'), else among all (routes to a newcomer
-   * may still be converging).
+   * Relays for a capsule to `to`, by load: among the neighbours connected to `to` when there
+   * are any (they hand it over in one hop frame, where others route an envelope), then among
+   * those whose adverts reach `to` (others would decline 'no-route'), else among all (routes
+   * to a newcomer may still be converging).
    */
   private pickRelays (to: PeerId, count: number, used: ReadonlySet<PeerId>): PeerId[] {
     const exclude = new Set([...used, to])
-    const reaching = this.init.router.neighboursReaching(to).filter((r) => !exclude.has(r) && this.balancer.willRelay(r))
-    return this.balancer.pick(reaching.length > 0 ? reaching : this.neighbourIds(), count, exclude)
+    const usable = (maxHops: number): PeerId[] => this.init.router.neighboursReaching(to, maxHops).filter((r) => !exclude.has(r) && this.balancer.willRelay(r))
+    const picked = this.balancer.pick(usable(1), count, exclude)
+    if (picked.length >= count) return picked
+    for (const r of picked) exclude.add(r)
+    const reaching = usable(Infinity)
+    return [...picked, ...this.balancer.pick(reaching.length > 0 ? reaching : this.neighbourIds(), count - picked.length, exclude)]
   }
 
   private reaches (peer: PeerId): boolean {

@@ -3,8 +3,9 @@
  * capsule. sealTo() makes an ephemeral X25519 key, converts the recipient's Ed25519 key,
  * imports both and runs X25519 + HKDF for every message — 10–14 % of a peer's CPU while a
  * room forms (profile of the real-WebRTC bench). Here the static X25519 keys of author and
- * target agree once; HKDF binds the key to the domain and the direction (author, target), and
- * the AES-GCM key is kept in a bounded per-instance cache.
+ * target agree once (@ymesh/crypto's derivePairKey: synchronous node:crypto in Node, WebCrypto
+ * in browsers); HKDF binds the key to the domain and the direction (author, target), and the
+ * key is kept in a bounded per-instance cache.
  *
  *   sealed = version (3) ‖ IV (12) ‖ ciphertext+tag
  *   key    = HKDF-SHA-256(ikm = X25519(self, remote), salt = '',
@@ -22,7 +23,7 @@
  */
 import * as encoding from 'lib0/encoding'
 import type { PeerId } from '@ymesh/protocol'
-import { ed25519PublicKeyToX25519, publicKeyFromPeerId, type Identity } from '@ymesh/crypto'
+import { derivePairKey, ed25519PublicKeyToX25519, publicKeyFromPeerId, type Identity, type PairKey } from '@ymesh/crypto'
 
 const VERSION = 3
 const HEADER = 1 + 12
@@ -36,7 +37,7 @@ export interface PairKeysOptions {
 }
 
 export class PairKeys {
-  private readonly keys = new Map<string, Promise<CryptoKey>>()
+  private readonly keys = new Map<string, Promise<PairKey>>()
   private readonly maxKeys: number
   /** Derivations done (cache misses), for tests and profiles. */
   derivations = 0
@@ -57,11 +58,10 @@ export class PairKeys {
   async seal (to: PeerId, domain: string, plaintext: Uint8Array, iv: Uint8Array, header: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
     if (iv.length !== 12) throw new RangeError('PairKeys.seal needs a 12-byte IV')
     const key = await this.key(to, this.o.identity.peerId, to, domain)
-    const ivBytes = new Uint8Array(iv)
-    const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: ivBytes, additionalData: aad(domain, header) }, key, new Uint8Array(plaintext)))
+    const ciphertext = await key.seal(iv, plaintext, aad(domain, header))
     const out = new Uint8Array(HEADER + ciphertext.length)
     out[0] = VERSION
-    out.set(ivBytes, 1)
+    out.set(iv, 1)
     out.set(ciphertext, HEADER)
     return out
   }
@@ -70,11 +70,10 @@ export class PairKeys {
   async open (from: PeerId, domain: string, sealed: Uint8Array, header: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
     if (sealed.length < HEADER + TAG || sealed[0] !== VERSION) throw new Error(`not a pair-sealed message of version ${VERSION}`)
     const key = await this.key(from, from, this.o.identity.peerId, domain)
-    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.slice(1, HEADER), additionalData: aad(domain, header) }, key, sealed.slice(HEADER))
-    return new Uint8Array(plain)
+    return await key.open(sealed.subarray(1, HEADER), sealed.subarray(HEADER), aad(domain, header))
   }
 
-  private async key (remote: PeerId, author: PeerId, target: PeerId, domain: string): Promise<CryptoKey> {
+  private async key (remote: PeerId, author: PeerId, target: PeerId, domain: string): Promise<PairKey> {
     const id = `${author}\u0000${target}\u0000${domain}`
     let key = this.keys.get(id)
     if (key !== undefined) {
@@ -90,25 +89,15 @@ export class PairKeys {
     return await key
   }
 
-  private async derive (remote: PeerId, author: PeerId, target: PeerId, domain: string): Promise<CryptoKey> {
+  private async derive (remote: PeerId, author: PeerId, target: PeerId, domain: string): Promise<PairKey> {
     this.derivations++
-    const s = crypto.subtle
-    const remoteX = await s.importKey('raw', ed25519PublicKeyToX25519(publicKeyFromPeerId(remote)), { name: 'X25519' }, false, [])
-    const shared = new Uint8Array(await s.deriveBits({ name: 'X25519', public: remoteX }, this.o.identity.agreementKey, 256))
-    // RFC 7748 §6.1: an all-zero secret means a small-order public key.
-    if (shared.every((b) => b === 0)) throw new Error('all-zero X25519 shared secret')
-    const material = await s.importKey('raw', shared, 'HKDF', false, ['deriveBits'])
-    shared.fill(0)
     const info = encoding.encode((e) => {
       encoding.writeUint8Array(e, INFO_PREFIX)
       encoding.writeVarString(e, domain)
       encoding.writeUint8Array(e, publicKeyFromPeerId(author))
       encoding.writeUint8Array(e, publicKeyFromPeerId(target))
     })
-    const bytes = new Uint8Array(await s.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info }, material, 256))
-    const key = await s.importKey('raw', bytes, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt'])
-    bytes.fill(0)
-    return key
+    return await derivePairKey(this.o.identity.agreementKey, ed25519PublicKeyToX25519(publicKeyFromPeerId(remote)), info)
   }
 }
 

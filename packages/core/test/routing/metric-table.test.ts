@@ -148,6 +148,9 @@ describe('RoutingTableManager', () => {
     expect(t.nextHop(id('nobody'), null)).toBeNull()
     // Every neighbour that reaches D, feasible for us or not (each could relay to it); a retraction is not a route.
     expect(new Set(t.neighboursWithRoute(D))).toEqual(new Set([N1, N2, N3]))
+    // Bounded by the neighbours' own hop counts: N2 and N3 are connected to D, N1 is two hops away.
+    expect(new Set(t.neighboursWithRoute(D, 1))).toEqual(new Set([N2, N3]))
+    expect(t.neighboursWithRoute(D, 0)).toEqual([])
     t.applyUpdate(N1, D, 8, ROUTE_METRIC_INFINITY, 0, 0)
     expect(new Set(t.neighboursWithRoute(D))).toEqual(new Set([N2, N3]))
     expect(t.neighboursWithRoute(id('nobody'))).toEqual([])

@@ -19,6 +19,11 @@ const run = async (): Promise<string[]> => {
   const injected = await c.sealTo(alice.peerId, 'd', new Uint8Array([7]), { random: (n) => new Uint8Array(n).fill(3) })
   out.push(`seal-injected ${hex(injected)}`)
   out.push(`seal-wrong-recipient ${await c.openSealed(bob, 'd', injected).catch((e: Error) => e.name)}`)
+  // A pair key on the browser's WebCrypto, with a fixed peer: Node's node:crypto backend must agree.
+  const carol = await c.generateIdentity({ seed: new Uint8Array(32).fill(5) })
+  const pairKey = await c.derivePairKey(alice.agreementKey, carol.agreementPublicKey, new Uint8Array([1]))
+  out.push(`pair-key ${hex(await pairKey.seal(new Uint8Array(12).fill(2), new Uint8Array([4, 2]), new Uint8Array([6])))}`)
+  out.push(`pair-key-altered ${await pairKey.open(new Uint8Array(12).fill(2), new Uint8Array(18), new Uint8Array([6])).catch((e: Error) => e.name)}`)
   const secret = new Uint8Array(16).fill(7)
   out.push(`topic ${await c.topicFromRoomSecret(secret)}`)
   const roomKey = await c.roomKeyFromSecret(secret)
