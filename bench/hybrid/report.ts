@@ -106,7 +106,8 @@ machine's 1-minute load average when the room formed (2 cores, shared).
 - Time to connected, hybrid / server-only: first connection p50 ${time('first', 0.5).toFixed(2)}×, p99 ${time('first', 0.99).toFixed(2)}×; degree low p50 ${time('low', 0.5).toFixed(2)}×, p99 ${time('low', 0.99).toFixed(2)}× — target ≤ 1.2×: ${check(timeOk)}.
 - Success (peers at degree low): stock ${success(st, o.stock.peers.length)}, server-only ${success(so, o.serverOnly.peers.length)}, hybrid ${success(hy, hyperCount)} — target ≥ 99 %: ${check(hy.atLow >= 0.99 * hyperCount)}.
 - Hybrid signaling at work: ${n(sum('relayed'))} capsules delivered through the mesh (relayed by ${relays} of ${hyperCount} peers,
-  ${n(sum('relayedForOthers'))} forwards), ${n(sum('fallbacks'))} fell back to the server (${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; of these ${n(hyStats.reduce((a, h) => a + (h.lateAcks ?? 0), 0))} acked later through the mesh),
+  ${n(sum('relayedForOthers'))} forwards), ${n(sum('fallbacks'))} timed out or were refused on every path (${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; of these ${n(hyStats.reduce((a, h) => a + (h.lateAcks ?? 0), 0))} acked later through the mesh,
+  and ${n(hyStats.reduce((a, h) => a + (h.withheld ?? 0), 0))} not sent to the server because the target was parked),
   ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback); smoothed relay round trip
   (capsule out, ack back) p50 ${ms(pct(srtts, 0.5))} ms, max ${ms(pct(srtts, 1))} ms over ${srtts.length} peers with a sample.
 - Event loop delay of the peer host processes (worst host; relayed signals wait in every host they pass, server

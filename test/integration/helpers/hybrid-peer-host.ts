@@ -53,6 +53,8 @@ export interface HybridPeerStats {
     fallbacks: number
     /** Acks that came after the capsule had also gone through the server. */
     lateAcks?: number
+    /** Fallbacks not sent to the server: the target was parked (the server would drop them). */
+    withheld?: number
     serverSignals: number
     declines: number
     learned: number

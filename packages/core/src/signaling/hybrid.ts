@@ -104,6 +104,10 @@ interface Room {
   rescuedAt: number
   /** Our unanswered bootstrap offer (no room neighbour yet): who it went to, and the watchdog that re-announces. */
   bootstrap: { readonly to: PeerId, readonly session: string, readonly timer: Timer } | null
+  /** Per member, whether rosters say it is parked (off the server topic), as of when (first-hand sighting time). */
+  readonly serverState: Map<PeerId, { parked: boolean, at: number }>
+  /** Per member, when we last heard from it through the server (an announce, a reply, a signal): it was subscribed then. */
+  readonly serverSeen: Map<PeerId, number>
 }
 
 /** Counts for tests and the bench (also exported as metrics). */
@@ -124,6 +128,11 @@ export interface HybridStats {
   ignored: number
   /** Announces repeated because no member answered (no room neighbour yet). */
   reannounced: number
+  /**
+   * Fallbacks not sent to the server because rosters say the target is parked (off the server
+   * topic, so the server would drop them); the relayed copies are its only way.
+   */
+  withheld: number
   /** Fallbacks by why: 'timeout', 'no-relay' (no path offered), 'declined' (every path refused), 'silent' (every path through a neighbour gone quiet). */
   readonly fallbackReasons: Record<string, number>
   readonly declineReasons: Record<string, number>
@@ -134,7 +143,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   readonly relay: PeerSignalingRelay
   readonly balancer: SignalingLoadBalancer
   readonly timing: FallbackTimer
-  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, lateAcks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, fallbackReasons: {}, declineReasons: {} }
+  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, lateAcks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, withheld: 0, fallbackReasons: {}, declineReasons: {} }
   private readonly o: Required<Omit<HybridSignalingOptions, 'fallback' | 'relayPerSecond' | 'relayBurst'>>
   private readonly inner: SignalingSource
   private readonly rooms = new Map<string, Room>()
@@ -215,7 +224,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
         duplicate: (from, via, seq) => { this.hint(from, via); if (this.withSignals.has(`${from}|${seq}`)) this.queueAck(from, seq) },
         ack: (from, seq) => { this.acked(from, seq) },
         decline: (relay, target, seq, reason) => { this.declined(relay, target, seq, reason) },
-        roster: (from, topic, entries) => { this.rosterFrom(from, topic, entries) }
+        roster: (from, topic, entries, parked) => { this.rosterFrom(from, topic, entries, parked) }
       }
     })
     this.signalsSent = init.metrics.registry.counter('ymesh_hybrid_signals_total', 'Signals sent, by path (relay, server, fallback)')
@@ -275,7 +284,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   join (topic: string, options: JoinOptions = {}): void {
     if (!this.rooms.has(topic)) {
       const now = this.init.clock.now()
-      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, bootstrapAt: -Infinity, answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null })
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, bootstrapAt: -Infinity, answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
     }
     this.wake()
     this.inner.join(topic, options)
@@ -495,8 +504,34 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       this.late.set(p.seq, { to: p.batch.to, startedAt: p.startedAt })
       if (this.late.size > 256) this.late.delete(this.late.keys().next().value as number)
     }
+    if (!this.mayBeOnServer(p.batch.topic, p.batch.to)) {
+      this.stats.withheld++
+      this.signalsSent.inc({ path: 'withheld' })
+      return
+    }
     this.signalsSent.inc({ path: 'fallback' })
     for (const s of p.batch.signals) this.serverSignal(p.batch.topic, p.batch.to, p.batch.session, s.index, s.signal)
+  }
+
+  /**
+   * False when the server would drop a signal to `peer`: the freshest roster word on it says it
+   * parked, we have not heard from it through the server since, and our view does not elect it a
+   * rendezvous point (elected members subscribe again). Unknown members may be on the server.
+   */
+  mayBeOnServer (topic: string, peer: PeerId): boolean {
+    const room = this.rooms.get(topic)
+    const state = room?.serverState.get(peer)
+    if (room === undefined || state === undefined || !state.parked) return true
+    if ((room.serverSeen.get(peer) ?? -Infinity) >= state.at) return true
+    return this.o.rendezvous > 0 && room.view.electsRendezvous(peer, this.o.rendezvous)
+  }
+
+  /** Our roster for `topic`, with the members we know to be parked (ourselves included). */
+  private sendRoster (to: PeerId, topic: string, room: Room, now: number): void {
+    const entries = room.view.roster(now, MAX_ROSTER_ENTRIES)
+    const parked = new Set<PeerId>()
+    for (const [peer] of entries) if (peer === this.localPeer ? room.parked : !this.mayBeOnServer(topic, peer)) parked.add(peer)
+    this.relay.sendRoster(to, topic, entries, parked)
   }
 
   /**
@@ -608,6 +643,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const e: SignalingSignal = { ...signal, via: 'server' }
     const room = this.rooms.get(e.topic)
     room?.view.saw(e.from, this.init.clock.now())
+    if (e.ymesh) this.sawOnServer(room, e.from)
     if (room?.bootstrap != null && room.bootstrap.to === e.from && room.bootstrap.session === e.session) this.bootstrapDone(room)
     if (e.session !== undefined) {
       this.serverSessions.add(`${e.from}|${e.session}`)
@@ -621,6 +657,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const room = this.rooms.get(e.topic)
     const now = this.init.clock.now()
     if (!e.ymesh || room === undefined) { this.emitSafe('announce', e); return }
+    this.sawOnServer(room, e.from)
     const roomNeighbours = this.roomNeighbours(room)
     if (e.to !== undefined) {
       // A reply to our announce. A newcomer dials one answering member through the server; the
@@ -660,6 +697,13 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.emitSafe('announce', e)
   }
 
+  private sawOnServer (room: Room | undefined, peer: PeerId): void {
+    if (room === undefined) return
+    room.serverSeen.delete(peer)
+    room.serverSeen.set(peer, this.init.clock.now())
+    if (room.serverSeen.size > 4096) room.serverSeen.delete(room.serverSeen.keys().next().value as PeerId)
+  }
+
   private readonly onStatus = (e: SignalingStatus): void => {
     if (e.connected) for (const send of this.serverQueue.splice(0)) send()
     this.emitSafe('status', e)
@@ -669,18 +713,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const now = this.init.clock.now()
     for (const [topic, room] of this.rooms) {
       if (connection.room === topic) room.view.saw(connection.remotePeer, now)
-      if (room.view.has(connection.remotePeer)) this.relay.sendRoster(connection.remotePeer, topic, room.view.roster(now, MAX_ROSTER_ENTRIES))
+      if (room.view.has(connection.remotePeer)) this.sendRoster(connection.remotePeer, topic, room, now)
     }
   }
 
-  private rosterFrom (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, late = false): void {
+  private rosterFrom (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked: ReadonlySet<PeerId> | undefined, late = false): void {
     const room = this.rooms.get(topic)
     if (room === undefined) return
     if (this.init.neighbours.get(from) === undefined) {
       // The roster a member sends the moment its side of a new connection opens can arrive
       // before our side has opened: look again shortly rather than wait for its next roster.
       if (!late && this.lateRosters.size < 64) {
-        const timer = this.init.clock.setTimeout(() => { this.lateRosters.delete(timer); this.rosterFrom(from, topic, entries, true) }, 50)
+        const timer = this.init.clock.setTimeout(() => { this.lateRosters.delete(timer); this.rosterFrom(from, topic, entries, parked, true) }, 50)
         this.lateRosters.add(timer)
       }
       return
@@ -688,6 +732,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const now = this.init.clock.now()
     room.view.saw(from, now)
     for (const [peer, age] of entries) {
+      if (parked !== undefined && peer !== this.localPeer) this.heardServerState(room, peer, parked.has(peer), now - age)
       if (peer === from) continue
       if (!this.introducer.has(peer) || this.init.neighbours.get(this.introducer.get(peer) as PeerId) === undefined) this.introducer.set(peer, from)
       if (this.introducer.size > 4096) this.introducer.delete(this.introducer.keys().next().value as PeerId)
@@ -696,6 +741,15 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       // The peer treats it like a reply to its announce: a candidate, no answer owed.
       this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
     }
+  }
+
+  /** Word from a roster on whether `peer` is parked, as of `at`: the freshest word wins. */
+  private heardServerState (room: Room, peer: PeerId, parked: boolean, at: number): void {
+    const known = room.serverState.get(peer)
+    if (known !== undefined && known.at > at) return
+    room.serverState.delete(peer)
+    room.serverState.set(peer, { parked, at })
+    if (room.serverState.size > 4096) room.serverState.delete(room.serverState.keys().next().value as PeerId)
   }
 
   private neighbourIds (): PeerId[] {
@@ -711,7 +765,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       for (const c of this.init.neighbours.all()) if (c.room === topic || this.init.servesTopic?.(c.remotePeer, topic) === true) room.view.saw(c.remotePeer, now)
       room.view.expire(now)
       const roomNeighbours = this.neighbourIds().filter((p) => room.view.has(p))
-      if (sendRosters) for (const p of roomNeighbours) this.relay.sendRoster(p, topic, room.view.roster(now, MAX_ROSTER_ENTRIES))
+      if (sendRosters) for (const p of roomNeighbours) this.sendRoster(p, topic, room, now)
       this.reannounce(topic, room, roomNeighbours.length, now)
       this.rendezvous(topic, room, roomNeighbours.filter((p) => this.balancer.willRelay(p)).length, now)
     }
@@ -728,11 +782,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (!room.parked && !elected && !owed && relayNeighbours >= this.o.leaveAt && now - room.joinedAt >= this.o.minStayMs) {
       room.parked = true
       this.inner.park(topic)
+      this.tellNeighbours(topic, room, now)
     } else if (room.parked && (elected || relayNeighbours === 0)) {
       room.parked = false
       this.wake()
       this.inner.unpark(topic)
+      this.tellNeighbours(topic, room, now)
     }
+  }
+
+  /** Rosters to our room neighbours now (we parked or unparked: who may signal us through the server changed). */
+  private tellNeighbours (topic: string, room: Room, now: number): void {
+    for (const c of this.init.neighbours.all()) if (room.view.has(c.remotePeer)) this.sendRoster(c.remotePeer, topic, room, now)
   }
 
   /** A member without room neighbours whose announce went unanswered announces again, backing off. */

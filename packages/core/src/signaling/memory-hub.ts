@@ -46,6 +46,8 @@ export class MemorySignalingHub {
    * hub → client messages (every type) and their JSON bytes.
    */
   readonly counts = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 }
+  /** Addressed publishes whose target was not subscribed to the topic (dropped, as a real server drops them). */
+  undelivered = 0
   /**
    * Messages and JSON bytes by direction and kind: `in:subscribe`, `in:ping`, `out:pong`, and
    * publishes by what they carry — `in:publish:announce`, `out:publish:signal:offer`, ... —
@@ -133,6 +135,7 @@ export class MemorySignalingHub {
         const topic = tampered.topic
         const to = this.options.addressed === false ? undefined : tampered.to
         const receivers = [...this.subscribers].filter((s) => s.topics.has(topic) && (to === undefined || s.topics.get(topic) === to))
+        if (to !== undefined && receivers.length === 0) this.undelivered++
         const out: Record<string, unknown> = { type: 'publish', topic, data: tampered.data, clients: receivers.length }
         if (to !== undefined) out.to = to
         for (const receiver of receivers) this.deliver(receiver, out)

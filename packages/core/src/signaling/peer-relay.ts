@@ -31,7 +31,8 @@ export interface PeerSignalingRelayHandlers {
   readonly duplicate: (from: PeerId, via: PeerId, seq: number) => void
   readonly ack: (from: PeerId, seq: number) => void
   readonly decline: (relay: PeerId, target: PeerId, seq: number, reason: DeclineReasonName) => void
-  readonly roster: (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>) => void
+  /** `parked`: the entries the sender knows to be off the server topic (undefined: it did not say). */
+  readonly roster: (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked: ReadonlySet<PeerId> | undefined) => void
 }
 
 export interface PeerSignalingRelayOptions {
@@ -127,8 +128,8 @@ export class PeerSignalingRelay {
     await this.o.router.send(to, Tag.RelayedSignal, encodeRelayMessage(m))
   }
 
-  sendRoster (to: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>): void {
-    this.post(to, { kind: 'roster', topic, entries })
+  sendRoster (to: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked?: ReadonlySet<PeerId>): void {
+    this.post(to, { kind: 'roster', topic, entries, ...(parked === undefined ? {} : { parked }) })
   }
 
   private post (to: PeerId, m: RelayMessage): void {
@@ -153,7 +154,7 @@ export class PeerSignalingRelay {
         return
       case 'ack': this.o.handlers.ack(from, message.seq); return
       case 'decline': this.o.handlers.decline(from, message.target, message.seq, message.reason); return
-      case 'roster': this.o.handlers.roster(from, message.topic, message.entries)
+      case 'roster': this.o.handlers.roster(from, message.topic, message.entries, message.parked)
     }
   }
 

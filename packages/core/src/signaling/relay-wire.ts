@@ -6,7 +6,9 @@
  *   forward  = 0 • target:PeerId • capsule:varUint8Array     "deliver, or relay towards target"
  *   decline  = 1 • target:PeerId • seq:varUint • reason:varUint   relay → author
  *   ack      = 2 • seq:varUint                                 target → author
- *   roster   = 3 • topic:varString • count:varUint • (peer:PeerId • ageMs:varUint)*
+ *   roster   = 3 • topic:varString • count:varUint • (peer:PeerId • ageMs:varUint)* •
+ *              [parkedCount:varUint • parkedIndex:varUint*]   (optional: the entries known to be off
+ *              the server topic, by strictly increasing index; absent = not known)
  *
  *   capsule  = from:PeerId • to:PeerId • seq:varUint • sealed:varUint8Array
  *   sealed   = PairKeys.seal(to, CAPSULE_DOMAIN + '|' + from, body, header = from • to • seq)
@@ -19,6 +21,7 @@
  *
  * Decoders never trust their input: bounded lengths and counts, typed errors.
  */
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import {
   decodeAll, InvalidMessageError, readBoundedVarString, readBoundedVarUint, readBoundedVarUint8Array, readPeerId, writePeerId,
@@ -46,7 +49,11 @@ export type RelayMessage =
   | { readonly kind: 'forward', readonly target: PeerId, readonly capsule: Uint8Array }
   | { readonly kind: 'decline', readonly target: PeerId, readonly seq: number, readonly reason: DeclineReasonName }
   | { readonly kind: 'ack', readonly seq: number }
-  | { readonly kind: 'roster', readonly topic: string, readonly entries: ReadonlyArray<readonly [PeerId, number]> }
+  | {
+    readonly kind: 'roster', readonly topic: string, readonly entries: ReadonlyArray<readonly [PeerId, number]>,
+    /** Entries (by peer) known to be parked: unsubscribed from the topic at the server. Undefined: not said. */
+    readonly parked?: ReadonlySet<PeerId>
+  }
 
 export const encodeRelayMessage = (m: RelayMessage): Uint8Array => encoding.encode((e) => {
   switch (m.kind) {
@@ -71,6 +78,11 @@ export const encodeRelayMessage = (m: RelayMessage): Uint8Array => encoding.enco
       encoding.writeVarString(e, m.topic)
       encoding.writeVarUint(e, m.entries.length)
       for (const [peer, age] of m.entries) { writePeerId(e, peer); encoding.writeVarUint(e, Math.min(MAX_AGE_MS, Math.max(0, Math.floor(age)))) }
+      if (m.parked !== undefined) {
+        const parked = m.entries.flatMap(([peer], i) => (m.parked?.has(peer) === true ? [i] : []))
+        encoding.writeVarUint(e, parked.length)
+        for (const i of parked) encoding.writeVarUint(e, i)
+      }
   }
 })
 
@@ -92,7 +104,17 @@ export const decodeRelayMessage = (bytes: Uint8Array): RelayMessage => decodeAll
       const count = readBoundedVarUint(d, MAX_ROSTER_ENTRIES, 'roster count')
       const entries: Array<readonly [PeerId, number]> = []
       for (let i = 0; i < count; i++) entries.push([readPeerId(d, 'roster peer'), readBoundedVarUint(d, MAX_AGE_MS, 'roster age')])
-      return { kind: 'roster', topic, entries }
+      if (!decoding.hasContent(d)) return { kind: 'roster', topic, entries }
+      const parkedCount = readBoundedVarUint(d, count, 'roster parked count')
+      const parked = new Set<PeerId>()
+      let previous = -1
+      for (let i = 0; i < parkedCount; i++) {
+        const index = readBoundedVarUint(d, Math.max(0, count - 1), 'roster parked index')
+        if (index <= previous) throw new InvalidMessageError('roster parked indexes must increase strictly')
+        previous = index
+        parked.add((entries[index] as readonly [PeerId, number])[0])
+      }
+      return { kind: 'roster', topic, entries, parked }
     }
   }
 })

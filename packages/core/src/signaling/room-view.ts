@@ -75,9 +75,14 @@ export class RoomView {
 
   /** True when this peer is among the `count` lowest-ranked members of its view. */
   isRendezvous (count: number): boolean {
-    const mine = rendezvousRank(this.topic, this.self)
+    return this.electsRendezvous(this.self, count)
+  }
+
+  /** True when `peer` is among the `count` lowest-ranked of this view's members and this peer. */
+  electsRendezvous (peer: PeerId, count: number): boolean {
+    const rank = rendezvousRank(this.topic, peer)
     let lower = 0
-    for (const peer of this.seenAt.keys()) if (rendezvousRank(this.topic, peer) < mine && ++lower >= count) return false
+    for (const p of [this.self, ...this.seenAt.keys()]) if (p !== peer && rendezvousRank(this.topic, p) < rank && ++lower >= count) return false
     return true
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { generateIdentity, openSealed } from '@ymesh/crypto'
 import { PairKeys } from '../../src/signaling/pair-keys.js'
-import type { Clock, PeerId, Timer } from '@ymesh/protocol'
+import { InvalidMessageError, type Clock, type PeerId, type Timer } from '@ymesh/protocol'
 import { ReplayWindow } from '../../src/signaling/replay-window.js'
 import { FallbackTimer } from '../../src/signaling/fallback-timer.js'
 import { SignalOrderBuffer } from '../../src/signaling/order-buffer.js'
@@ -43,6 +43,22 @@ describe('relayed-signal capsules', () => {
     const body = { topic: 't', session: 's', signals: [{ index: 0, signal: { type: 'offer', sdp: 'v=0' } as const }], acks: [3, 4], reach: [a.peerId] }
     expect(decodeCapsuleBody(encodeCapsuleBody(body))).toEqual(body)
     expect(() => decodeRelayMessage(new Uint8Array([9]))).toThrow()
+  })
+
+  it('rosters may say which entries are parked; a bad parked list is a typed error', async () => {
+    const [a, b, c] = await Promise.all([1, 2, 3].map(async (n) => (await generateIdentity({ seed: seeded(n) })).peerId))
+    const entries = [[a!, 0], [b!, 40], [c!, 900]] as const
+    const parked = new Set([a!, c!])
+    expect(decodeRelayMessage(encodeRelayMessage({ kind: 'roster', topic: 'room', entries, parked }))).toEqual({ kind: 'roster', topic: 'room', entries, parked })
+    // None parked is said (an empty list), which is not the same as not said (no list).
+    expect(decodeRelayMessage(encodeRelayMessage({ kind: 'roster', topic: 'room', entries, parked: new Set() }))).toEqual({ kind: 'roster', topic: 'room', entries, parked: new Set() })
+    const plain = encodeRelayMessage({ kind: 'roster', topic: 'room', entries })
+    expect(decodeRelayMessage(plain)).not.toHaveProperty('parked')
+    const withList = (list: number[]): Uint8Array => new Uint8Array([...plain, ...list])
+    expect(() => decodeRelayMessage(withList([4, 0, 1, 2, 0]))).toThrow(InvalidMessageError) // more parked than entries
+    expect(() => decodeRelayMessage(withList([2, 1, 1]))).toThrow(InvalidMessageError) // not increasing
+    expect(() => decodeRelayMessage(withList([1, 3]))).toThrow(InvalidMessageError) // no entry 3
+    expect(() => decodeRelayMessage(withList([2, 0]))).toThrow(InvalidMessageError) // truncated
   })
 
   it('a curious relay cannot read a capsule, and a malicious one cannot alter, renumber, re-address or forge it', async () => {
@@ -206,6 +222,9 @@ describe('room view and rendezvous rule', () => {
     const views = ids.map((id) => new RoomView('room', id, 1000))
     for (const v of views) for (const id of ids) v.saw(id, 0)
     expect(views.filter((v) => v.isRendezvous(2))).toHaveLength(2)
+    // Every view elects the same members for others as those elect for themselves.
+    const elected = ids.filter((_, i) => views[i]?.isRendezvous(2))
+    for (const view of views) expect(ids.filter((id) => view.electsRendezvous(id, 2))).toEqual(elected)
     const v = views[0] as RoomView
     expect(v.saw(ids[1] as PeerId, 500, 2000)).toBe(false) // too old to count
     expect(v.roster(0, 3)[0]).toEqual([ids[0], 0])
