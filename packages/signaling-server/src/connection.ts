@@ -187,7 +187,7 @@ export class Connection implements Subscriber {
           this.send('error', errorReply('forbidden-topic', 'your token does not allow this topic', m.topic))
           return
         }
-        hub.deliver(m.topic, m.data, m.to)
+        hub.deliver(m.topic, m.data, m.to, this)
         this.ctx.forward(m.topic, m.data, m.to)
         return
       case 'ping':

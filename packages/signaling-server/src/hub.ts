@@ -79,13 +79,19 @@ export class Hub {
 
   /**
    * Delivers a publish to the local subscribers of `topic` (only those that announced `to`,
-   * when given). Serializes once; returns the number of receivers.
+   * when given). y-webrtc's server echoes a publish to its sender too, and its client drops it
+   * (its own `from`): one wasted message per broadcast. A `sender` that subscribed to the topic
+   * with a peerId (a ymesh client, which drops its own publishes the same way) gets no echo;
+   * every other client keeps y-webrtc's behaviour. Serializes once; returns the number of receivers.
    */
-  deliver (topic: string, data: unknown, to: string | undefined): number {
+  deliver (topic: string, data: unknown, to: string | undefined, sender?: Subscriber): number {
     const t = this.topics.get(topic)
     if (t === undefined) return 0
-    const receivers = to === undefined ? t.subscribers : t.peers.get(to)
-    if (receivers === undefined || receivers.size === 0) return 0
+    const all = to === undefined ? t.subscribers : t.peers.get(to)
+    if (all === undefined || all.size === 0) return 0
+    const skip = sender !== undefined && sender.topics.get(topic) !== undefined && all.has(sender)
+    const receivers = skip ? new Set([...all].filter((r) => r !== sender)) : all
+    if (receivers.size === 0) return 0
     // Field order as y-webrtc's server produces it (it adds `clients` to the message it got).
     const message = to === undefined
       ? { type: 'publish', topic, data, clients: t.subscribers.size }

@@ -88,9 +88,14 @@ describe('addressed delivery (ymesh extension)', () => {
     await Promise.all([a.roundTrip(), stock.roundTrip()])
     expect(a.messages.some((m) => m.type === 'publish')).toBe(false)
     expect(stock.messages.some((m) => m.type === 'publish')).toBe(false)
-    // A broadcast still reaches everyone, stock clients included.
+    // A broadcast still reaches everyone else, stock clients included; a ymesh sender (it
+    // subscribed with a peerId) gets no echo of it, a stock sender gets y-webrtc's echo.
     a.send({ type: 'publish', topic: 'room', data: 'all' })
-    await Promise.all([a, b, stock].map((c) => c.next((m) => m.type === 'publish' && m.data === 'all')))
+    await Promise.all([b, stock].map((c) => c.next((m) => m.type === 'publish' && m.data === 'all')))
+    stock.send({ type: 'publish', topic: 'room', data: 'from stock' })
+    await Promise.all([a, b, stock].map((c) => c.next((m) => m.type === 'publish' && m.data === 'from stock')))
+    await a.roundTrip()
+    expect(a.messages.filter((m) => m.type === 'publish' && m.data === 'all')).toHaveLength(0)
   })
 
   it('keeps the announced peerId across a plain re-subscribe and drops it on unsubscribe', async () => {

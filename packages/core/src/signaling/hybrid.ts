@@ -372,7 +372,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (this.batches.get(key) === batch) this.batches.delete(key)
     if (!this.running) return
     const seq = this.nextSeq++
-    const body: CapsuleBody = { topic: batch.topic, session: batch.session, signals: batch.signals, acks: this.takeAcks(batch.to), reach: this.reachVia() }
+    const room = this.rooms.get(batch.topic)
+    const body: CapsuleBody = {
+      topic: batch.topic, session: batch.session, signals: batch.signals, acks: this.takeAcks(batch.to), reach: this.reachVia(),
+      ...(room === undefined ? {} : { parked: room.parked })
+    }
     this.relay.seal(batch.to, seq, body).then((capsule) => {
       if (!this.running) return
       const p: Pending = { seq, batch, capsule, startedAt: this.init.clock.now(), tried: new Set(), outstanding: 0, timer: null }
@@ -394,7 +398,13 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
    * different.
    */
   private paths (to: PeerId): Array<[PeerId, PeerId]> {
-    if (this.init.neighbours.get(to) !== undefined) return [[to, to]]
+    if (this.init.neighbours.get(to) !== undefined) {
+      // Its last capsule came around our connection to it, through a relay: the connection may
+      // be to an earlier incarnation (a page closed and reopened) whose link is not dead yet, so
+      // the relay it used carries a copy too.
+      const around = this.replyVia.get(to)
+      return around !== undefined && around !== to && this.init.neighbours.get(around) !== undefined ? [[to, to], [around, around]] : [[to, to]]
+    }
     const out: Array<[PeerId, PeerId]> = []
     const first = this.init.router.nextHopTo(to)
     // A routed envelope costs a seal and a signature from us and a verify and an open at `to`
@@ -433,8 +443,9 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   }
 
   private hint (author: PeerId, via: PeerId): void {
-    if (via === author) return
     this.replyVia.delete(author)
+    // Straight from the author: our connection to it works, and is the way back.
+    if (via === author) return
     this.replyVia.set(author, via)
     if (this.replyVia.size > 1024) this.replyVia.delete(this.replyVia.keys().next().value as PeerId)
   }
@@ -593,6 +604,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   private relayedSignals (from: PeerId, body: CapsuleBody, via: PeerId, seq: number): void {
     this.hint(from, via)
+    // The author's own word on its server presence (a returning member's new incarnation is not
+    // parked even where rosters still say its old one was).
+    const room = this.rooms.get(body.topic)
+    if (room !== undefined && body.parked !== undefined) this.heardServerState(room, from, body.parked, this.init.clock.now())
     for (const peer of body.reach ?? []) {
       if (peer === this.localPeer || peer === from) continue
       this.reachOf.set(from, [...new Set([peer, ...(this.reachOf.get(from) ?? [])])].slice(0, 3))
@@ -603,7 +618,6 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.withSignals.add(`${from}|${seq}`)
     if (this.withSignals.size > 4096) this.withSignals.delete(this.withSignals.values().next().value as string)
     this.queueAck(from, seq)
-    const room = this.rooms.get(body.topic)
     if (room === undefined) return
     room.view.saw(from, this.init.clock.now())
     for (const s of body.signals) {
@@ -782,19 +796,13 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (!room.parked && !elected && !owed && relayNeighbours >= this.o.leaveAt && now - room.joinedAt >= this.o.minStayMs) {
       room.parked = true
       this.inner.park(topic)
-      this.tellNeighbours(topic, room, now)
     } else if (room.parked && (elected || relayNeighbours === 0)) {
       room.parked = false
       this.wake()
       this.inner.unpark(topic)
-      this.tellNeighbours(topic, room, now)
     }
   }
 
-  /** Rosters to our room neighbours now (we parked or unparked: who may signal us through the server changed). */
-  private tellNeighbours (topic: string, room: Room, now: number): void {
-    for (const c of this.init.neighbours.all()) if (room.view.has(c.remotePeer)) this.sendRoster(c.remotePeer, topic, room, now)
-  }
 
   /** A member without room neighbours whose announce went unanswered announces again, backing off. */
   private reannounce (topic: string, room: Room, roomNeighbours: number, now: number): void {

@@ -134,7 +134,9 @@ export class MemorySignalingHub {
         if (tampered === null || typeof tampered.topic !== 'string') return
         const topic = tampered.topic
         const to = this.options.addressed === false ? undefined : tampered.to
-        const receivers = [...this.subscribers].filter((s) => s.topics.has(topic) && (to === undefined || s.topics.get(topic) === to))
+        // As @ymesh/signaling-server: no echo to a sender that subscribed with a peerId.
+        const receivers = [...this.subscribers].filter((s) => s.topics.has(topic) && (to === undefined || s.topics.get(topic) === to) &&
+          !(s === sub && sub.topics.get(topic) !== undefined))
         if (to !== undefined && receivers.length === 0) this.undelivered++
         const out: Record<string, unknown> = { type: 'publish', topic, data: tampered.data, clients: receivers.length }
         if (to !== undefined) out.to = to

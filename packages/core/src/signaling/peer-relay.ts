@@ -227,7 +227,7 @@ export class PeerSignalingRelay {
       const raw = decodeCapsuleBody(opened)
       const signals = raw.signals.map((s) => ({ index: s.index, signal: parseSignal(s.signal) }))
       if (signals.some((s) => s.signal === null)) return this.reject('bad-signal', capsule.from)
-      body = { topic: raw.topic, session: raw.session, signals: signals as CapsuleBody['signals'], acks: raw.acks, reach: raw.reach }
+      body = { topic: raw.topic, session: raw.session, signals: signals as CapsuleBody['signals'], acks: raw.acks, reach: raw.reach, ...(raw.parked === undefined ? {} : { parked: raw.parked }) }
     } catch {
       return this.reject('malformed', capsule.from)
     }

@@ -17,7 +17,8 @@
  *              authenticates the whole capsule to the target: no Ed25519 signature is needed)
  *   body     = topic:varString • session:varString • count:varUint • (index:varUint • signal:varString)* •
  *              ackCount:varUint • ackedSeq:varUint* •       (acks of the recipient's capsules: sealed by us)
- *              reachCount:varUint • reach:PeerId*           (the author's neighbours: relays that reach it before routes converge)
+ *              reachCount:varUint • reach:PeerId* •         (the author's neighbours: relays that reach it before routes converge)
+ *              [flags:varUint]                              (optional; bit 0: the author is parked in `topic`, off the server)
  *
  * Decoders never trust their input: bounded lengths and counts, typed errors.
  */
@@ -160,6 +161,11 @@ export interface CapsuleBody {
    * neither read nor redirect it.
    */
   readonly reach?: readonly PeerId[]
+  /**
+   * Whether the author is parked in `topic` (unsubscribed at the server, so fallbacks to it
+   * would be dropped): word straight from the author, fresher than any roster. Undefined: not said.
+   */
+  readonly parked?: boolean
 }
 
 export const encodeCapsuleBody = (b: CapsuleBody): Uint8Array => encoding.encode((e) => {
@@ -174,10 +180,11 @@ export const encodeCapsuleBody = (b: CapsuleBody): Uint8Array => encoding.encode
   const reach = (b.reach ?? []).slice(0, MAX_REACH)
   encoding.writeVarUint(e, reach.length)
   for (const peer of reach) writePeerId(e, peer)
+  if (b.parked !== undefined) encoding.writeVarUint(e, b.parked ? 1 : 0)
 })
 
 /** The body, with each signal still unvalidated JSON (the caller checks it as server input). */
-export const decodeCapsuleBody = (bytes: Uint8Array): { topic: string, session: string, signals: Array<{ index: number, signal: unknown }>, acks: number[], reach: PeerId[] } =>
+export const decodeCapsuleBody = (bytes: Uint8Array): { topic: string, session: string, signals: Array<{ index: number, signal: unknown }>, acks: number[], reach: PeerId[], parked?: boolean } =>
   decodeAll(bytes, 'capsule body', (d) => {
     const topic = readBoundedVarString(d, MAX_TOPIC_BYTES, 'capsule topic')
     const session = readBoundedVarString(d, MAX_SESSION_BYTES, 'capsule session')
@@ -196,5 +203,6 @@ export const decodeCapsuleBody = (bytes: Uint8Array): { topic: string, session: 
     const reachCount = readBoundedVarUint(d, MAX_REACH, 'capsule reach count')
     const reach: PeerId[] = []
     for (let i = 0; i < reachCount; i++) reach.push(readPeerId(d, 'capsule reach'))
-    return { topic, session, signals, acks, reach }
+    if (!decoding.hasContent(d)) return { topic, session, signals, acks, reach }
+    return { topic, session, signals, acks, reach, parked: readBoundedVarUint(d, 1, 'capsule flags') === 1 }
   })

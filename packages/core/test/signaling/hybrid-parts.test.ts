@@ -42,6 +42,11 @@ describe('relayed-signal capsules', () => {
     ] as const) expect(decodeRelayMessage(encodeRelayMessage(m))).toEqual(m)
     const body = { topic: 't', session: 's', signals: [{ index: 0, signal: { type: 'offer', sdp: 'v=0' } as const }], acks: [3, 4], reach: [a.peerId] }
     expect(decodeCapsuleBody(encodeCapsuleBody(body))).toEqual(body)
+    // The author may say whether it is parked; an unknown flag value is a typed error.
+    for (const parked of [true, false]) expect(decodeCapsuleBody(encodeCapsuleBody({ ...body, parked }))).toEqual({ ...body, parked })
+    const flagged = encodeCapsuleBody({ ...body, parked: true })
+    flagged[flagged.length - 1] = 2
+    expect(() => decodeCapsuleBody(flagged)).toThrow(InvalidMessageError)
     expect(() => decodeRelayMessage(new Uint8Array([9]))).toThrow()
   })
 
