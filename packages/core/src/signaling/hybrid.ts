@@ -531,17 +531,24 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
    */
   mayBeOnServer (topic: string, peer: PeerId): boolean {
     const room = this.rooms.get(topic)
-    const state = room?.serverState.get(peer)
-    if (room === undefined || state === undefined || !state.parked) return true
-    if ((room.serverSeen.get(peer) ?? -Infinity) >= state.at) return true
-    return this.o.rendezvous > 0 && room.view.electsRendezvous(peer, this.o.rendezvous)
+    return room === undefined || !this.knownParked(room, peer, () => room.view.rendezvousPoints(this.o.rendezvous))
+  }
+
+  /** See mayBeOnServer; `elected`: the rendezvous points of our view, asked for only when needed. */
+  private knownParked (room: Room, peer: PeerId, elected: () => ReadonlySet<PeerId>): boolean {
+    const state = room.serverState.get(peer)
+    if (state === undefined || !state.parked) return false
+    if ((room.serverSeen.get(peer) ?? -Infinity) >= state.at) return false
+    return !elected().has(peer)
   }
 
   /** Our roster for `topic`, with the members we know to be parked (ourselves included). */
   private sendRoster (to: PeerId, topic: string, room: Room, now: number): void {
     const entries = room.view.roster(now, MAX_ROSTER_ENTRIES)
+    let points: Set<PeerId> | undefined
+    const elected = (): Set<PeerId> => (points ??= room.view.rendezvousPoints(this.o.rendezvous))
     const parked = new Set<PeerId>()
-    for (const [peer] of entries) if (peer === this.localPeer ? room.parked : !this.mayBeOnServer(topic, peer)) parked.add(peer)
+    for (const [peer] of entries) if (peer === this.localPeer ? room.parked : this.knownParked(room, peer, elected)) parked.add(peer)
     this.relay.sendRoster(to, topic, entries, parked)
   }
 
@@ -802,7 +809,6 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       this.inner.unpark(topic)
     }
   }
-
 
   /** A member without room neighbours whose announce went unanswered announces again, backing off. */
   private reannounce (topic: string, room: Room, roomNeighbours: number, now: number): void {

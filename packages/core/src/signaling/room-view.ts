@@ -75,15 +75,16 @@ export class RoomView {
 
   /** True when this peer is among the `count` lowest-ranked members of its view. */
   isRendezvous (count: number): boolean {
-    return this.electsRendezvous(this.self, count)
+    const mine = rendezvousRank(this.topic, this.self)
+    let lower = 0
+    for (const peer of this.seenAt.keys()) if (rendezvousRank(this.topic, peer) < mine && ++lower >= count) return false
+    return true
   }
 
-  /** True when `peer` is among the `count` lowest-ranked of this view's members and this peer. */
-  electsRendezvous (peer: PeerId, count: number): boolean {
-    const rank = rendezvousRank(this.topic, peer)
-    let lower = 0
-    for (const p of [this.self, ...this.seenAt.keys()]) if (p !== peer && rendezvousRank(this.topic, p) < rank && ++lower >= count) return false
-    return true
+  /** The `count` lowest-ranked of this view's members and this peer: who this view elects. */
+  rendezvousPoints (count: number): Set<PeerId> {
+    const ranked = [this.self, ...this.seenAt.keys()].map((p) => [p, rendezvousRank(this.topic, p)] as const).sort((a, b) => a[1] - b[1])
+    return new Set(ranked.slice(0, Math.max(0, count)).map(([p]) => p))
   }
 
   /**

@@ -229,7 +229,8 @@ describe('room view and rendezvous rule', () => {
     expect(views.filter((v) => v.isRendezvous(2))).toHaveLength(2)
     // Every view elects the same members for others as those elect for themselves.
     const elected = ids.filter((_, i) => views[i]?.isRendezvous(2))
-    for (const view of views) expect(ids.filter((id) => view.electsRendezvous(id, 2))).toEqual(elected)
+    for (const view of views) expect(view.rendezvousPoints(2)).toEqual(new Set(elected))
+    expect(views[0]?.rendezvousPoints(0).size).toBe(0)
     const v = views[0] as RoomView
     expect(v.saw(ids[1] as PeerId, 500, 2000)).toBe(false) // too old to count
     expect(v.roster(0, 3)[0]).toEqual([ids[0], 0])
