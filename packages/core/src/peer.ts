@@ -237,6 +237,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
         return record === undefined ? undefined : { relay: record.roles.includes('relay'), load: record.load, freeSlots: record.freeSlots }
       },
       servesTopic: (peer, topic) => this.serves(peer, topic),
+      wantsNeighbours: (topic) => this.rooms.get(topic) !== undefined && this.degree(topic, true) < this.pool.degree.low,
       options: o === true || o === undefined ? {} : o
     })
   }

@@ -54,6 +54,14 @@ export interface HybridSignalingOptions {
    * Default 1 000 ms: a server round trip plus the answerer's createAnswer, with room to spare.
    */
   readonly bootstrapAnswerMs?: number
+  /**
+   * A member with room neighbours, but fewer than it wants (the pool's `low`) while it knows of
+   * members it is not connected to, that gained none for this long announces again (doubling
+   * up to 30 s), so the rendezvous points answer and make room for it. Its way to the parked members may run through relays that fail it (a
+   * malicious or overloaded first neighbour) while the subscribed members sit at `high`.
+   * Default 10 000 ms.
+   */
+  readonly stallMs?: number
 }
 
 export interface HybridSignalingInit {
@@ -71,6 +79,8 @@ export interface HybridSignalingInit {
   readonly capacityOf?: (peer: PeerId) => RelayCapacity | undefined
   /** Is this neighbour connected for `topic`? (The peer knows which rooms each connection serves.) */
   readonly servesTopic?: (peer: PeerId, topic: string) => boolean
+  /** Does this peer want more neighbours in `topic` (below the pool's `low`)? See stallMs. */
+  readonly wantsNeighbours?: (topic: string) => boolean
   readonly options?: HybridSignalingOptions
 }
 
@@ -94,6 +104,8 @@ interface Room {
   /** When we last announced (or had room neighbours), and how often we announced unanswered since. */
   announcedAt: number
   announces: number
+  /** Room neighbours at the last maintenance: a gain is progress (see stallMs). */
+  neighboursAt: number
   /** When a server reply was last passed on while we had no room neighbour (a newcomer dials one per announce). */
   bootstrapAt: number
   /** When we last answered a newcomer's announce: we stay subscribed a while, since its offer comes through the server. */
@@ -136,6 +148,32 @@ export interface HybridStats {
   /** Fallbacks by why: 'timeout', 'no-relay' (no path offered), 'declined' (every path refused), 'silent' (every path through a neighbour gone quiet). */
   readonly fallbackReasons: Record<string, number>
   readonly declineReasons: Record<string, number>
+}
+
+/** What reannounceAfter looks at: a room as one member sees it at a maintenance tick. */
+export interface AnnounceState {
+  readonly parked: boolean
+  /** Room neighbours now, and whether that is more than at the previous tick. */
+  readonly neighbours: number
+  readonly gained: boolean
+  /** Members this peer knows of (its room view). */
+  readonly known: number
+  /** Whether it wants more room neighbours (below the pool's `low`). */
+  readonly wants: boolean
+  /** Announces since it last had what it needed. */
+  readonly announces: number
+}
+
+/**
+ * How long after its last announce a member announces again, or null when it has no reason to
+ * (and its count starts over): a member with no room neighbour after reannounceMs; one stuck
+ * below the neighbours it wants, gaining none, while it knows of members it is not connected
+ * to, after stallMs. Both double per unanswered announce, up to 30 s.
+ */
+export const reannounceAfter = (s: AnnounceState, o: { readonly reannounceMs: number, readonly stallMs: number }): number | null => {
+  const stuck = s.neighbours > 0 && s.wants && s.known > s.neighbours
+  if (s.parked || s.gained || (s.neighbours > 0 && !stuck)) return null
+  return Math.min(30_000, (stuck ? o.stallMs : o.reannounceMs) * 2 ** Math.min(s.announces, 10))
 }
 
 export class HybridSignaling extends ObservableV2<SignalingEvents> implements SignalingSource {
@@ -192,6 +230,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       memberMaxAgeMs: o.memberMaxAgeMs ?? 45_000,
       disconnectWhenIdle: o.disconnectWhenIdle ?? true,
       reannounceMs: o.reannounceMs ?? 3_000,
+      stallMs: o.stallMs ?? 10_000,
       bootstrapAnswerMs: o.bootstrapAnswerMs ?? 1_000
     }
     this.inner = init.inner
@@ -284,7 +323,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   join (topic: string, options: JoinOptions = {}): void {
     if (!this.rooms.has(topic)) {
       const now = this.init.clock.now()
-      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, bootstrapAt: -Infinity, answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, neighboursAt: 0, bootstrapAt: -Infinity, answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
     }
     this.wake()
     this.inner.join(topic, options)
@@ -345,7 +384,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     // A target no route and no reply path leads to is not in our mesh yet (a newcomer): relays would only decline.
     // A remote whose signals of this attempt came through the server gets ours the same way: it may
     // be a member that restarted, which stale routes still lead to its previous incarnation.
-    const reachable = !this.serverSessions.has(key) && (this.init.neighbours.get(to) !== undefined || this.init.router.nextHopTo(to) !== null || this.replyVia.has(to) ||
+    // So does a member that answered our announce just now: it is subscribed, and we announced
+    // because our mesh paths did not get us in (see stallMs).
+    const replied = this.rooms.get(topic)?.replies.get(to)
+    const reachable = !this.serverSessions.has(key) && (replied === undefined || this.init.clock.now() - replied >= this.o.reannounceMs) && (this.init.neighbours.get(to) !== undefined || this.init.router.nextHopTo(to) !== null || this.replyVia.has(to) ||
       this.introducer.has(to) || this.reachOf.has(to))
     if (!this.running || this.init.neighbours.size === 0 || !this.init.router.started || !reachable) {
       if (signal.type === 'offer') this.watchBootstrap(topic, to, session)
@@ -810,10 +852,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }
   }
 
-  /** A member without room neighbours whose announce went unanswered announces again, backing off. */
+  /**
+   * A member without room neighbours whose announce went unanswered announces again, backing
+   * off; so does one stuck below the neighbours it wants (see stallMs), more slowly.
+   */
   private reannounce (topic: string, room: Room, roomNeighbours: number, now: number): void {
-    if (roomNeighbours > 0 || room.parked) { room.announces = 0; room.announcedAt = now; return }
-    const wait = Math.min(30_000, this.o.reannounceMs * 2 ** Math.min(room.announces, 10))
+    const gained = roomNeighbours > room.neighboursAt
+    room.neighboursAt = roomNeighbours
+    const wait = reannounceAfter({
+      parked: room.parked, neighbours: roomNeighbours, gained, known: room.view.size,
+      wants: roomNeighbours > 0 && this.init.wantsNeighbours?.(topic) === true, announces: room.announces
+    }, this.o)
+    if (wait === null) { room.announces = 0; room.announcedAt = now; return }
     if (now - room.announcedAt < wait || !this.inner.connected) return
     this.announceAgain(topic, room, now)
   }

@@ -86,24 +86,4 @@ export class RoomView {
     const ranked = [this.self, ...this.seenAt.keys()].map((p) => [p, rendezvousRank(this.topic, p)] as const).sort((a, b) => a[1] - b[1])
     return new Set(ranked.slice(0, Math.max(0, count)).map(([p]) => p))
   }
-
-  /**
-   * Whether this peer answers `newcomer`'s announce at the server: only one rendezvous point
-   * does — of the `count` lowest-ranked members (the newcomer left out), the one ranked lowest
-   * for this newcomer — so a join costs one reply, not one per member. Every peer with the same
-   * view picks the same one; a newcomer nobody answered announces again (see `answersRetry`).
-   */
-  answers (newcomer: PeerId, count: number): boolean {
-    const ranked = [this.self, ...this.seenAt.keys()].filter((p) => p !== newcomer)
-      .map((p) => [p, rendezvousRank(this.topic, p)] as const)
-      .sort((a, b) => a[1] - b[1])
-      .slice(0, Math.max(1, count))
-    let best: PeerId | null = null
-    let bestRank = Infinity
-    for (const [p] of ranked) {
-      const r = rendezvousRank(`${this.topic}\u0000${newcomer}`, p)
-      if (r < bestRank) { best = p; bestRank = r }
-    }
-    return best === this.self
-  }
 }

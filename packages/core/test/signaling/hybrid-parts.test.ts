@@ -7,6 +7,7 @@ import { FallbackTimer } from '../../src/signaling/fallback-timer.js'
 import { SignalOrderBuffer } from '../../src/signaling/order-buffer.js'
 import { SignalingLoadBalancer } from '../../src/signaling/load-balancer.js'
 import { RoomView } from '../../src/signaling/room-view.js'
+import { reannounceAfter, type AnnounceState } from '../../src/signaling/hybrid.js'
 import {
   CAPSULE_DOMAIN, capsuleHeader, decodeCapsule, decodeCapsuleBody, decodeRelayMessage, encodeCapsule, encodeCapsuleBody, encodeRelayMessage, type Capsule
 } from '../../src/signaling/relay-wire.js'
@@ -241,5 +242,31 @@ describe('room view and rendezvous rule', () => {
     expect(v.expire(1500).length).toBe(5)
     expect(v.size).toBe(0)
     expect(v.isRendezvous(2)).toBe(true) // alone in its view: it stays subscribed
+  })
+})
+
+describe('announcing again', () => {
+  const o = { reannounceMs: 3_000, stallMs: 10_000 }
+  const at = (s: Partial<AnnounceState>): number | null =>
+    reannounceAfter({ parked: false, neighbours: 0, gained: false, known: 0, wants: true, announces: 0, ...s }, o)
+
+  it('a member with no room neighbour announces again after reannounceMs, doubling up to 30 s', () => {
+    expect([0, 1, 2, 3, 4, 20].map((announces) => at({ announces }))).toEqual([3_000, 6_000, 12_000, 24_000, 30_000, 30_000])
+    expect(at({ known: 5 })).toBe(3_000)
+  })
+
+  it('one stuck below the neighbours it wants, with members it is not connected to, announces again after stallMs, doubling', () => {
+    expect(at({ neighbours: 1, known: 12 })).toBe(10_000)
+    expect(at({ neighbours: 2, known: 12, announces: 1 })).toBe(20_000)
+    expect(at({ neighbours: 2, known: 12, announces: 2 })).toBe(30_000)
+  })
+
+  it('does not while it gains neighbours, has enough, knows nobody else, or is parked', () => {
+    expect(at({ neighbours: 1, known: 12, gained: true })).toBeNull()
+    expect(at({ neighbours: 3, known: 12, wants: false })).toBeNull()
+    // A small room: everyone it knows of is a neighbour already; nothing to announce for.
+    expect(at({ neighbours: 2, known: 2 })).toBeNull()
+    expect(at({ parked: true })).toBeNull()
+    expect(at({ parked: true, neighbours: 1, known: 12 })).toBeNull()
   })
 })
