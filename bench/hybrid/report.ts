@@ -53,6 +53,8 @@ export const renderReport = (o: { stock: SetupResult, serverOnly: SetupResult, h
   const sum = (k: 'relayed' | 'fallbacks' | 'serverSignals' | 'relayedForOthers' | 'declines'): number => hyStats.reduce((a, h) => a + h[k], 0)
   const reasons: Record<string, number> = {}
   for (const h of hyStats) for (const [k, v] of Object.entries(h.fallbackReasons)) reasons[k] = (reasons[k] ?? 0) + v
+  const again: Record<string, number> = {}
+  for (const h of hyStats) for (const [k, v] of Object.entries(h.reannounceReasons ?? {})) again[k] = (again[k] ?? 0) + v
   const srtts = hyStats.map((h) => h.srttMs).filter((v): v is number => v !== null)
   const relays = o.hybrid.peers.filter((p) => (p.hybrid?.relayedForOthers ?? 0) > 0).length
   const tally = (r: SetupResult, k: 'handshakeFailures' | 'closeReasons' | 'counters'): string => {
@@ -108,7 +110,8 @@ machine's 1-minute load average when the room formed (2 cores, shared).
 - Hybrid signaling at work: ${n(sum('relayed'))} capsules delivered through the mesh (relayed by ${relays} of ${hyperCount} peers,
   ${n(sum('relayedForOthers'))} forwards), ${n(sum('fallbacks'))} timed out or were refused on every path (${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; of these ${n(hyStats.reduce((a, h) => a + (h.lateAcks ?? 0), 0))} acked later through the mesh,
   and ${n(hyStats.reduce((a, h) => a + (h.withheld ?? 0), 0))} not sent to the server because the target was parked),
-  ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback); smoothed relay round trip
+  ${n(sum('declines'))} declines, ${n(sum('serverSignals'))} signals through the server (bootstrap, fallback),
+  ${n(Object.values(again).reduce((a, v) => a + v, 0))} repeated announces (${Object.entries(again).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); smoothed relay round trip
   (capsule out, ack back) p50 ${ms(pct(srtts, 0.5))} ms, max ${ms(pct(srtts, 1))} ms over ${srtts.length} peers with a sample.
 - Event loop delay of the peer host processes (worst host; relayed signals wait in every host they pass, server
   signals only in the two ends'): stock ${lag(o.stock)}; server-only ${lag(o.serverOnly)}; hybrid ${lag(o.hybrid)}.

@@ -96,6 +96,26 @@ describe('Redis scale-out', () => {
     expect(publishes(ca.got, 'for-b')).toHaveLength(0)
   })
 
+  it('skips quiet subscribers on other servers for a ymesh broadcast, as it does locally', async () => {
+    const [a, b] = [await startServer(), await startServer()]
+    const ca = await client(a.url, ['room'], 'peer-a')
+    const stock = await client(a.url, ['room'])
+    const loud = await client(b.url, ['room'], 'peer-l')
+    const quiet = await client(b.url, ['room'], 'peer-q')
+    quiet.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-q', quiet: true })
+    await quiet.ready()
+    await linked(ca, loud, 'room')
+    ca.send({ type: 'publish', topic: 'room', data: 'announce' })
+    ca.send({ type: 'publish', topic: 'room', data: 'again', all: true })
+    ca.send({ type: 'publish', topic: 'room', to: 'peer-q', data: 'for-q' })
+    stock.send({ type: 'publish', topic: 'room', data: 'stock' })
+    await expect.poll(() => ['again', 'for-q', 'stock'].every((d) => publishes(quiet.got, d).length === 1)).toBe(true)
+    await expect.poll(() => publishes(loud.got, 'announce').length).toBe(1)
+    await quiet.ready()
+    expect(publishes(quiet.got, 'announce')).toHaveLength(0)
+    expect(quiet.got.some((m) => typeof m.data === 'string' && m.data.startsWith('probe-'))).toBe(false)
+  })
+
   it('keeps serving local subscribers while Redis is down, shows it in /health and /metrics, and links again when Redis is back', async () => {
     const [a, b] = [await startServer(), await startServer()]
     const [a1, a2, b1] = [await client(a.url, ['t']), await client(a.url, ['t']), await client(b.url, ['t'])]

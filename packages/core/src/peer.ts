@@ -238,6 +238,10 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       },
       servesTopic: (peer, topic) => this.serves(peer, topic),
       wantsNeighbours: (topic) => this.rooms.get(topic) !== undefined && this.degree(topic, true) < this.pool.degree.low,
+      underWay: (topic) => {
+        for (const [remote, e] of this.entries) if (e.connection === null && e.paths.size > 0 && this.serves(remote, topic)) return true
+        return false
+      },
       options: o === true || o === undefined ? {} : o
     })
   }

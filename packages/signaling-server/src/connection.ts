@@ -19,8 +19,8 @@ export interface ConnectionContext {
   readonly authenticate: Authenticate | undefined
   readonly authTimeoutMs: number
   readonly now: () => number
-  /** Forwards a local publish to the other servers (Redis), if any. */
-  readonly forward: (topic: string, data: unknown, to: string | undefined) => void
+  /** Forwards a local publish to the other servers (Redis), if any; `skipQuiet` as Hub.deliver. */
+  readonly forward: (topic: string, data: unknown, to: string | undefined, skipQuiet: boolean) => void
 }
 
 /** One client's WebSocket: its state, limits and protocol handling. */
@@ -172,7 +172,7 @@ export class Connection implements Subscriber {
             this.close(CloseCode.TOO_MANY_TOPICS, `at most ${limits.maxTopicsPerConnection} topics per connection`)
             return
           }
-          if (!hub.subscribe(this, topic, m.peerId)) {
+          if (!hub.subscribe(this, topic, m.peerId, m.quiet)) {
             this.ctx.metrics.reject('topic-limit')
             this.send('error', errorReply('topic-limit', 'the server has too many topics; try later', topic))
           }
@@ -181,15 +181,17 @@ export class Connection implements Subscriber {
       case 'unsubscribe':
         for (const topic of m.topics) hub.unsubscribe(this, topic)
         return
-      case 'publish':
+      case 'publish': {
         if (!this.allowed(m.topic)) {
           this.ctx.metrics.reject('forbidden-topic')
           this.send('error', errorReply('forbidden-topic', 'your token does not allow this topic', m.topic))
           return
         }
-        hub.deliver(m.topic, m.data, m.to, this)
-        this.ctx.forward(m.topic, m.data, m.to)
+        const skipQuiet = hub.skipsQuiet(this, m.topic, m.all)
+        hub.deliver(m.topic, m.data, m.to, this, skipQuiet)
+        this.ctx.forward(m.topic, m.data, m.to, skipQuiet)
         return
+      }
       case 'ping':
         this.send('pong', '{"type":"pong"}')
         return

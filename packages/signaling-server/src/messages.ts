@@ -18,11 +18,19 @@ export const REJECT_REASONS: readonly RejectReason[] = [
 ]
 
 export type ClientMessage =
-  /** `peerId` (ymesh extension) names the subscriber within these topics, for addressed publishes. */
-  | { type: 'subscribe', topics: string[], peerId: string | undefined }
+  /**
+   * `peerId` (ymesh extension) names the subscriber within these topics, for addressed publishes.
+   * `quiet` (ymesh extension, with a peerId): the subscriber gets addressed publishes and stock
+   * clients' broadcasts, not the broadcasts of other ymesh clients unless they are marked `all`.
+   * Every subscribe sets it; a subscribe without it makes the subscriber hear everything again.
+   */
+  | { type: 'subscribe', topics: string[], peerId: string | undefined, quiet: boolean }
   | { type: 'unsubscribe', topics: string[] }
-  /** `to` (ymesh extension) delivers to the subscribers that announced that peerId only. */
-  | { type: 'publish', topic: string, data: unknown, to: string | undefined }
+  /**
+   * `to` (ymesh extension) delivers to the subscribers that announced that peerId only. `all`
+   * (ymesh extension): a broadcast that quiet subscribers get too.
+   */
+  | { type: 'publish', topic: string, data: unknown, to: string | undefined, all: boolean }
   | { type: 'ping' }
   /** ymesh extension: the token, as the first message, when it is not in the URL. */
   | { type: 'auth', token: string }
@@ -61,6 +69,8 @@ const isStringArray = (v: unknown): v is string[] =>
 const optionalId = (v: unknown): v is string | undefined =>
   v === undefined || (typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH)
 
+const optionalBoolean = (v: unknown): v is boolean | undefined => v === undefined || typeof v === 'boolean'
+
 /** Parses one text frame. Never throws. */
 export const parseClientMessage = (text: string): ParseResult => {
   let raw: unknown
@@ -75,16 +85,16 @@ export const parseClientMessage = (text: string): ParseResult => {
     case 'subscribe':
       // y-webrtc's server treats a missing list as empty; so do we.
       if (m.topics !== undefined && !isStringArray(m.topics)) return { ok: false, reason: 'invalid-field' }
-      if (!optionalId(m.peerId)) return { ok: false, reason: 'invalid-field' }
-      return { ok: true, message: { type: 'subscribe', topics: m.topics ?? [], peerId: m.peerId } }
+      if (!optionalId(m.peerId) || !optionalBoolean(m.quiet)) return { ok: false, reason: 'invalid-field' }
+      return { ok: true, message: { type: 'subscribe', topics: m.topics ?? [], peerId: m.peerId, quiet: m.quiet === true } }
     case 'unsubscribe':
       if (m.topics !== undefined && !isStringArray(m.topics)) return { ok: false, reason: 'invalid-field' }
       return { ok: true, message: { type: 'unsubscribe', topics: m.topics ?? [] } }
     case 'publish':
       if (typeof m.topic !== 'string' || m.topic === '') return { ok: false, reason: 'invalid-field' }
-      if (!optionalId(m.to)) return { ok: false, reason: 'invalid-field' }
+      if (!optionalId(m.to) || !optionalBoolean(m.all)) return { ok: false, reason: 'invalid-field' }
       if (nestsDeeperThan(m.data, MAX_DATA_DEPTH)) return { ok: false, reason: 'too-deep' }
-      return { ok: true, message: { type: 'publish', topic: m.topic, data: m.data, to: m.to } }
+      return { ok: true, message: { type: 'publish', topic: m.topic, data: m.data, to: m.to, all: m.all === true } }
     case 'ping':
       return { ok: true, message: { type: 'ping' } }
     case 'auth':

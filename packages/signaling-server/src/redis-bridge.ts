@@ -16,6 +16,8 @@ export interface RedisEnvelope {
   topic: string
   data: unknown
   to?: string
+  /** A broadcast that skips quiet subscribers (Hub.deliver's skipQuiet); absent: false. */
+  q?: true
 }
 
 export interface RedisBridgeOptions {
@@ -32,7 +34,7 @@ export const parseEnvelope = (text: string): RedisEnvelope | undefined => {
   try {
     const e = JSON.parse(text) as Partial<RedisEnvelope> | null
     if (e === null || typeof e !== 'object' || e.v !== REDIS_PROTOCOL_VERSION || typeof e.o !== 'string' ||
-      typeof e.topic !== 'string' || (e.to !== undefined && typeof e.to !== 'string')) return undefined
+      typeof e.topic !== 'string' || (e.to !== undefined && typeof e.to !== 'string') || (e.q !== undefined && e.q !== true)) return undefined
     return e as RedisEnvelope
   } catch {
     return undefined
@@ -120,11 +122,9 @@ export class RedisBridge {
   }
 
   /** Sends a publish to the other servers; false when Redis is not connected (it is dropped). */
-  publish (topic: string, data: unknown, to: string | undefined): boolean {
+  publish (topic: string, data: unknown, to: string | undefined, skipQuiet = false): boolean {
     if (this.pub?.status !== 'ready') return false
-    const e: RedisEnvelope = to === undefined
-      ? { v: REDIS_PROTOCOL_VERSION, o: this.o.serverId, topic, data }
-      : { v: REDIS_PROTOCOL_VERSION, o: this.o.serverId, topic, data, to }
+    const e: RedisEnvelope = { v: REDIS_PROTOCOL_VERSION, o: this.o.serverId, topic, data, ...(to === undefined ? {} : { to }), ...(skipQuiet ? { q: true as const } : {}) }
     this.pub.publish(this.channel(topic), JSON.stringify(e)).catch(() => {})
     return true
   }

@@ -135,9 +135,9 @@ export const createSignalingServer = (options: SignalingServerOptions = {}): Sig
       }
       const conn = new Connection(ws, socket, ip, {
         hub, metrics, limits, logger, authenticate: o.authenticate, authTimeoutMs: o.authTimeoutMs, now: o.now,
-        forward: (topic, data, to) => {
+        forward: (topic, data, to, skipQuiet) => {
           if (redis === undefined) return
-          if (redis.publish(topic, data, to)) metrics.countRedis('out')
+          if (redis.publish(topic, data, to, skipQuiet)) metrics.countRedis('out')
           else reject('redis-unavailable')
         }
       }, auth?.ok === true ? { rooms: auth.rooms } : undefined)
@@ -246,7 +246,7 @@ export const createSignalingServer = (options: SignalingServerOptions = {}): Sig
           logger,
           onPublish: (e) => {
             metrics.countRedis('in')
-            hub.deliver(e.topic, e.data, e.to)
+            hub.deliver(e.topic, e.data, e.to, undefined, e.q === true)
           },
           onMalformed: () => reject('redis-malformed'),
           onState: () => {}

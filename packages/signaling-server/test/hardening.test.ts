@@ -43,6 +43,8 @@ describe('malformed input is dropped with a counted reason; connection and serve
     ['a publish with a numeric topic', { type: 'publish', topic: 5, data: {} }, 'invalid-field'],
     ['a publish with a non-string `to`', { type: 'publish', topic: 't', to: 3, data: {} }, 'invalid-field'],
     ['a subscribe with an empty peerId', { type: 'subscribe', topics: ['t'], peerId: '' }, 'invalid-field'],
+    ['a subscribe with a non-boolean `quiet`', { type: 'subscribe', topics: ['t'], peerId: 'p', quiet: 'yes' }, 'invalid-field'],
+    ['a publish with a non-boolean `all`', { type: 'publish', topic: 't', data: {}, all: 1 }, 'invalid-field'],
     ['an unsubscribe with an object for topics', { type: 'unsubscribe', topics: { a: 1 } }, 'invalid-field'],
     ['an auth without token', { type: 'auth' }, 'invalid-field'],
     // 10 KB of brackets: re-serializing it to forward would overflow the stack and kill the process.

@@ -54,7 +54,8 @@ describe('Redis envelope', () => {
   it('accepts version 1 envelopes with origin and topic, and nothing else', () => {
     expect(parseEnvelope('{"v":1,"o":"s","topic":"t","data":{"x":1}}')).toEqual({ v: 1, o: 's', topic: 't', data: { x: 1 } })
     expect(parseEnvelope('{"v":1,"o":"s","topic":"t","to":"p"}')?.to).toBe('p')
-    for (const bad of ['nope', 'null', '{"v":2,"o":"s","topic":"t"}', '{"v":1,"topic":"t"}', '{"v":1,"o":"s"}', '{"v":1,"o":"s","topic":"t","to":5}']) {
+    expect(parseEnvelope('{"v":1,"o":"s","topic":"t","q":true}')?.q).toBe(true)
+    for (const bad of ['nope', 'null', '{"v":2,"o":"s","topic":"t"}', '{"v":1,"topic":"t"}', '{"v":1,"o":"s"}', '{"v":1,"o":"s","topic":"t","to":5}', '{"v":1,"o":"s","topic":"t","q":1}']) {
       expect(parseEnvelope(bad)).toBeUndefined()
     }
   })

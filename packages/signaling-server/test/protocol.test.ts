@@ -98,6 +98,43 @@ describe('addressed delivery (ymesh extension)', () => {
     expect(a.messages.filter((m) => m.type === 'publish' && m.data === 'all')).toHaveLength(0)
   })
 
+  it('a quiet subscriber gets what is addressed to it and stock broadcasts, not ymesh broadcasts unless marked `all`', async () => {
+    await start()
+    const [a, quiet, loud, stock] = [await connect(), await connect(), await connect(), await connect()]
+    a.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-a' })
+    quiet.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-q', quiet: true })
+    loud.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-l' })
+    stock.send({ type: 'subscribe', topics: ['room'] })
+    await Promise.all([a, quiet, loud, stock].map((c) => c.roundTrip()))
+    a.send({ type: 'publish', topic: 'room', data: 'announce' })
+    a.send({ type: 'publish', topic: 'room', to: 'peer-q', data: 'for q' })
+    a.send({ type: 'publish', topic: 'room', data: 'again', all: true })
+    stock.send({ type: 'publish', topic: 'room', data: 'stock offer' })
+    await Promise.all([loud, stock].map((c) => c.next((m) => m.data === 'announce', 0)))
+    await quiet.next((m) => m.data === 'for q', 0)
+    // Counted as a subscriber (`clients`), like any other.
+    expect(await quiet.next((m) => m.data === 'again', 0)).toEqual({ type: 'publish', topic: 'room', data: 'again', clients: 4 })
+    await quiet.next((m) => m.data === 'stock offer', 0)
+    await loud.next((m) => m.data === 'again', 0)
+    await quiet.roundTrip()
+    expect(quiet.messages.some((m) => m.data === 'announce')).toBe(false)
+    // A subscribe without `quiet` makes it hear everything again.
+    quiet.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-q' })
+    await quiet.roundTrip()
+    a.send({ type: 'publish', topic: 'room', data: 'announce 2' })
+    await quiet.next((m) => m.data === 'announce 2', 0)
+  })
+
+  it('ignores `quiet` without a peerId: a subscriber nobody can address hears every broadcast', async () => {
+    await start()
+    const [a, b] = [await connect(), await connect()]
+    a.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-a' })
+    b.send({ type: 'subscribe', topics: ['room'], quiet: true })
+    await Promise.all([a.roundTrip(), b.roundTrip()])
+    a.send({ type: 'publish', topic: 'room', data: 'announce' })
+    await b.next((m) => m.data === 'announce', 0)
+  })
+
   it('keeps the announced peerId across a plain re-subscribe and drops it on unsubscribe', async () => {
     await start()
     const [a, b] = [await connect(), await connect()]

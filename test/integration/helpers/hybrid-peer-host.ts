@@ -65,6 +65,8 @@ export interface HybridPeerStats {
     /** Rooms this peer left at the server (rendezvous rule). */
     parked: number
     fallbackReasons: Record<string, number>
+    /** Repeated announces by why (HybridStats.reannounceReasons). */
+    reannounceReasons?: Record<string, number>
   }
 }
 

@@ -11,7 +11,7 @@ import { decryptYWebrtcJson, deriveYWebrtcKey, encryptYWebrtcJson } from '@ymesh
 import type { CoreMetrics } from '../metrics/core-metrics.js'
 import type { Logger } from '../logger.js'
 import { announceData, MAX_BUNDLED_SIGNALS, parseData, signalData, type BundledSignal } from './messages.js'
-import type { JoinOptions, SendSignalOptions, SignalingEvents, SignalingSource } from './types.js'
+import type { AnnounceOptions, JoinOptions, SendSignalOptions, SignalingEvents, SignalingSource } from './types.js'
 
 /** One connection to a signaling server. */
 export interface SignalingChannel {
@@ -54,6 +54,8 @@ interface TopicState {
   readonly key: Promise<CryptoKey> | null
   /** Unsubscribed from the server but still publishable (hybrid signaling's non-rendezvous members). */
   parked: boolean
+  /** Subscribed quietly (see SignalingSource.quiet). */
+  quiet: boolean
 }
 
 export class SignalingClient extends ObservableV2<SignalingEvents> implements SignalingSource {
@@ -106,7 +108,7 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     if (this.topics.has(topic)) return
     const key = options.password === undefined ? null : deriveYWebrtcKey(options.password, topic)
     key?.catch(() => {}) // a failure shows when the key is used
-    this.topics.set(topic, { key, parked: false })
+    this.topics.set(topic, { key, parked: false, quiet: false })
     if (this.isConnected) {
       this.sendRaw({ type: 'subscribe', topics: [topic], peerId: this.localPeer })
       this.announce(topic)
@@ -131,10 +133,22 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     const state = this.topics.get(topic)
     if (state === undefined || !state.parked) return
     state.parked = false
+    state.quiet = false
     if (this.isConnected) {
       this.sendRaw({ type: 'subscribe', topics: [topic], peerId: this.localPeer })
       this.announce(topic)
     }
+  }
+
+  quiet (topic: string, quiet: boolean): void {
+    const state = this.topics.get(topic)
+    if (state === undefined || state.quiet === quiet) return
+    state.quiet = quiet
+    if (this.isConnected && !state.parked) this.sendRaw(this.subscribeMessage([topic], quiet))
+  }
+
+  private subscribeMessage (topics: string[], quiet: boolean): Record<string, unknown> {
+    return quiet ? { type: 'subscribe', topics, peerId: this.localPeer, quiet: true } : { type: 'subscribe', topics, peerId: this.localPeer }
   }
 
   /** Topics joined and not parked. */
@@ -142,8 +156,8 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     return [...this.topics].filter(([, s]) => !s.parked).map(([t]) => t)
   }
 
-  announce (topic: string, to?: PeerId): void {
-    this.publish(topic, announceData(this.localPeer, to), to)
+  announce (topic: string, to?: PeerId, options: AnnounceOptions = {}): void {
+    this.publish(topic, announceData(this.localPeer, to), to, options.all === true && to === undefined)
   }
 
   sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
@@ -174,14 +188,15 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     this.publish(bundle.topic, signalData(this.localPeer, bundle.to, first.signal, bundle.token, bundle.session, first.index, more), bundle.to)
   }
 
-  private publish (topic: string, data: Record<string, unknown>, to: PeerId | undefined): void {
+  /** `all`: a broadcast that quiet subscribers get too (ymesh extension). */
+  private publish (topic: string, data: Record<string, unknown>, to: PeerId | undefined, all = false): void {
     const state = this.topics.get(topic)
     if (state === undefined || !this.isConnected) {
       this.options.metrics.signalingDrops.inc({ reason: state === undefined ? 'not-joined' : 'not-connected' })
       return
     }
     const envelope = (payload: unknown): Record<string, unknown> =>
-      to === undefined ? { type: 'publish', topic, data: payload } : { type: 'publish', topic, data: payload, to }
+      to === undefined ? { type: 'publish', topic, data: payload, ...(all ? { all: true } : {}) } : { type: 'publish', topic, data: payload, to }
     if (state.key === null) {
       this.sendRaw(envelope(data))
       return
@@ -228,7 +243,10 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     this.lastHeard = this.options.clock.now()
     const topics = this.subscribedTopics
     // Subscribing before announcing: the server must know our id before replies come back.
-    if (topics.length > 0) this.sendRaw({ type: 'subscribe', topics, peerId: this.localPeer })
+    for (const quiet of [false, true]) {
+      const some = topics.filter((t) => this.topics.get(t)?.quiet === quiet)
+      if (some.length > 0) this.sendRaw(this.subscribeMessage(some, quiet))
+    }
     this.setConnected(true)
     for (const topic of topics) this.announce(topic)
     this.startKeepalive()

@@ -20,7 +20,7 @@ import { SignalOrderBuffer } from './order-buffer.js'
 import { PeerSignalingRelay } from './peer-relay.js'
 import { MAX_ROSTER_ENTRIES, MAX_SIGNALS_PER_CAPSULE, type CapsuleBody, type DeclineReasonName } from './relay-wire.js'
 import { RoomView } from './room-view.js'
-import { REACH_NAMED, type JoinOptions, type SendSignalOptions, type SignalingEvents, type SignalingSignal, type SignalingSource, type SignalingStatus } from './types.js'
+import { REACH_NAMED, type AnnounceOptions, type JoinOptions, type SendSignalOptions, type SignalingEvents, type SignalingSignal, type SignalingSource, type SignalingStatus } from './types.js'
 
 export interface HybridSignalingOptions {
   /** Relay other peers' signals (default true). */
@@ -50,8 +50,10 @@ export interface HybridSignalingOptions {
   readonly reannounceMs?: number
   /**
    * A newcomer whose offer to the member that answered its announce has had no reply for this
-   * long announces again at once (that member may have crashed or left since it answered).
-   * Default 1 000 ms: a server round trip plus the answerer's createAnswer, with room to spare.
+   * long dials the next member that answered, or announces again (that member may have crashed
+   * or left since it answered). At least this long, and 3× how long the first reply to the
+   * announce took (a loaded server or answerer is slow on both). Default 1 000 ms: a server
+   * round trip plus the answerer's createAnswer, with room to spare.
    */
   readonly bootstrapAnswerMs?: number
   /**
@@ -81,6 +83,12 @@ export interface HybridSignalingInit {
   readonly servesTopic?: (peer: PeerId, topic: string) => boolean
   /** Does this peer want more neighbours in `topic` (below the pool's `low`)? See stallMs. */
   readonly wantsNeighbours?: (topic: string) => boolean
+  /**
+   * Is a link attempt in `topic` under way: the remote answered, the connection is not up yet?
+   * A member without room neighbours then waits for it rather than announce again (on a loaded
+   * machine ICE and the handshake can outlast reannounceMs; the pool gives up on attempts in time).
+   */
+  readonly underWay?: (topic: string) => boolean
   readonly options?: HybridSignalingOptions
 }
 
@@ -101,6 +109,8 @@ interface Room {
   readonly join: JoinOptions
   readonly joinedAt: number
   parked: boolean
+  /** Subscribed quietly: addressable, but deaf to other ymesh members' broadcasts (see rendezvous()). */
+  quiet: boolean
   /** When we last announced (or had room neighbours), and how often we announced unanswered since. */
   announcedAt: number
   announces: number
@@ -108,6 +118,10 @@ interface Room {
   neighboursAt: number
   /** When a server reply was last passed on while we had no room neighbour (a newcomer dials one per announce). */
   bootstrapAt: number
+  /** How long the first reply to our last announce took (for the bootstrap watchdog), or null. */
+  replyMs: number | null
+  /** Further replies to our announce, not dialed yet: the next way in if the first goes quiet. */
+  readonly spare: Map<PeerId, number>
   /** When we last answered a newcomer's announce: we stay subscribed a while, since its offer comes through the server. */
   answeredAt: number
   /** Members that answered our announce through the server, and when (they are subscribed now). */
@@ -140,6 +154,14 @@ export interface HybridStats {
   ignored: number
   /** Announces repeated because no member answered (no room neighbour yet). */
   reannounced: number
+  /** Bootstrap offers that went unanswered and moved on to another member that answered the same announce. */
+  nextReply: number
+  /**
+   * Repeated announces by why: 'unanswered' (no room neighbour after the backoff), 'stuck'
+   * (below `low`, see stallMs), 'bootstrap' (our offer to the answering member got no reply in
+   * bootstrapAnswerMs), 'silent' (every room neighbour went quiet while relaying for us).
+   */
+  readonly reannounceReasons: Record<string, number>
   /**
    * Fallbacks not sent to the server because rosters say the target is parked (off the server
    * topic, so the server would drop them); the relayed copies are its only way.
@@ -181,7 +203,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   readonly relay: PeerSignalingRelay
   readonly balancer: SignalingLoadBalancer
   readonly timing: FallbackTimer
-  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, lateAcks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, withheld: 0, fallbackReasons: {}, declineReasons: {} }
+  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, lateAcks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, nextReply: 0, reannounceReasons: {}, withheld: 0, fallbackReasons: {}, declineReasons: {} }
   private readonly o: Required<Omit<HybridSignalingOptions, 'fallback' | 'relayPerSecond' | 'relayBurst'>>
   private readonly inner: SignalingSource
   private readonly rooms = new Map<string, Room>()
@@ -323,7 +345,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   join (topic: string, options: JoinOptions = {}): void {
     if (!this.rooms.has(topic)) {
       const now = this.init.clock.now()
-      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, announcedAt: now, announces: 0, neighboursAt: 0, bootstrapAt: -Infinity, answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, quiet: false, announcedAt: now, announces: 0, neighboursAt: 0, bootstrapAt: -Infinity, replyMs: null, spare: new Map(), answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
     }
     this.wake()
     this.inner.join(topic, options)
@@ -337,8 +359,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.inner.leave(topic)
   }
 
-  announce (topic: string, to?: PeerId): void {
-    this.toServer(() => { this.inner.announce(topic, to) })
+  announce (topic: string, to?: PeerId, options?: AnnounceOptions): void {
+    this.toServer(() => { this.inner.announce(topic, to, options) })
   }
 
   /** Rooms where this peer is parked (unsubscribed at the server). */
@@ -613,7 +635,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const alive = [...this.init.neighbours.all()].some((c) => room.view.has(c.remotePeer) && !this.balancer.isSilent(c.remotePeer))
     if (alive || now - room.rescuedAt < this.o.bootstrapAnswerMs) return
     room.rescuedAt = now
-    this.announceAgain(p.batch.topic, room, now)
+    this.announceAgain(p.batch.topic, room, now, 'silent')
   }
 
   private acked (from: PeerId, seq: number): void {
@@ -683,11 +705,25 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const room = this.rooms.get(topic)
     if (room === undefined || this.roomNeighbours(room) > 0) return
     this.bootstrapDone(room)
+    const wait = Math.min(4 * this.o.bootstrapAnswerMs, Math.max(this.o.bootstrapAnswerMs, 3 * (room.replyMs ?? 0)))
     const timer = this.init.clock.setTimeout(() => {
       room.bootstrap = null
       if (!this.running || this.rooms.get(topic) !== room || this.roomNeighbours(room) > 0 || room.parked) return
-      this.announceAgain(topic, room, this.init.clock.now())
-    }, this.o.bootstrapAnswerMs)
+      const now = this.init.clock.now()
+      // Another member answered the same announce (and is subscribed): dial it, no new announce.
+      for (const [peer, at] of room.spare) {
+        room.spare.delete(peer)
+        if (peer === to || now - at >= this.o.reannounceMs) continue
+        this.stats.nextReply++
+        room.bootstrapAt = now
+        room.replies.delete(peer)
+        room.replies.set(peer, now)
+        room.view.saw(peer, now)
+        this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
+        return
+      }
+      this.announceAgain(topic, room, now, 'bootstrap')
+    }, wait)
     room.bootstrap = { to, session, timer }
   }
 
@@ -727,12 +763,23 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       // rest of the room comes through that member's rosters, signaled through the mesh.
       // One reply per announce round: a reply to our repeated announce is taken even if one to
       // the first was (that member may have crashed before our offer reached it).
-      if (roomNeighbours === 0 && room.bootstrapAt >= room.announcedAt) { this.stats.ignored++; return }
-      if (roomNeighbours === 0) room.bootstrapAt = now
+      if (roomNeighbours === 0 && room.bootstrapAt >= room.announcedAt) {
+        this.stats.ignored++
+        if (e.from !== room.bootstrap?.to) room.spare.set(e.from, now)
+        if (room.spare.size > 8) room.spare.delete(room.spare.keys().next().value as PeerId)
+        return
+      }
+      if (roomNeighbours === 0) {
+        room.bootstrapAt = now
+        room.replyMs = now - room.announcedAt
+        room.spare.clear()
+      }
       room.view.saw(e.from, now)
       room.replies.delete(e.from)
       room.replies.set(e.from, now)
       if (room.replies.size > 64) room.replies.delete(room.replies.keys().next().value as PeerId)
+      // Answered: the room has members, so newcomers' announces are the rendezvous points' to answer.
+      this.updateQuiet(e.topic, room, roomNeighbours, room.view.isRendezvous(this.o.rendezvous))
       this.emitSafe('announce', e)
       return
     }
@@ -804,6 +851,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       // The peer treats it like a reply to its announce: a candidate, no answer owed.
       this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
     }
+    // A newcomer's first roster shows it is not a rendezvous point: quiet at once, not at the next tick.
+    this.updateQuiet(topic, room, this.roomNeighbours(room), room.view.isRendezvous(this.o.rendezvous))
   }
 
   /** Word from a roster on whether `peer` is parked, as of `at`: the freshest word wins. */
@@ -830,13 +879,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       const roomNeighbours = this.neighbourIds().filter((p) => room.view.has(p))
       if (sendRosters) for (const p of roomNeighbours) this.sendRoster(p, topic, room, now)
       this.reannounce(topic, room, roomNeighbours.length, now)
-      this.rendezvous(topic, room, roomNeighbours.filter((p) => this.balancer.willRelay(p)).length, now)
+      this.rendezvous(topic, room, roomNeighbours.length, roomNeighbours.filter((p) => this.balancer.willRelay(p)).length, now)
     }
     this.updateIdle()
   }
 
-  /** The rendezvous rule (docs/hybrid-signaling.md): park when well meshed and not elected; unpark when elected or cut off. */
-  private rendezvous (topic: string, room: Room, relayNeighbours: number, now: number): void {
+  /**
+   * The rendezvous rule (docs/hybrid-signaling.md): park when well meshed and not elected;
+   * unpark when elected or cut off. In between, a member with a room neighbour that is not
+   * elected subscribes quietly: it answers no announce (only rendezvous points do), so other
+   * members' broadcasts need not reach it; what is addressed to it still does.
+   */
+  private rendezvous (topic: string, room: Room, roomNeighbours: number, relayNeighbours: number, now: number): void {
     if (this.o.rendezvous <= 0 || this.inner.park === undefined || this.inner.unpark === undefined) return
     const elected = room.view.isRendezvous(this.o.rendezvous)
     // A member that just answered a newcomer stays until the newcomer's offer arrived: a parked
@@ -847,9 +901,26 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       this.inner.park(topic)
     } else if (room.parked && (elected || relayNeighbours === 0)) {
       room.parked = false
+      room.quiet = false // unpark subscribes loud
       this.wake()
       this.inner.unpark(topic)
     }
+    this.updateQuiet(topic, room, roomNeighbours, elected)
+  }
+
+  /**
+   * Subscribed quietly unless this member may answer a first announce: a rendezvous point
+   * (elected, with a room neighbour), a member that knows nobody (alone in the room, it is the
+   * room's rendezvous point), or one without room neighbours (it answers a returning member it
+   * knows). Exception: a newcomer that just took a member's reply is on its way in and answers
+   * nobody meanwhile. Everyone else answers only a repeated announce, which is marked `all`.
+   */
+  private updateQuiet (topic: string, room: Room, roomNeighbours: number, elected: boolean): void {
+    const joining = roomNeighbours === 0 && this.init.clock.now() - room.bootstrapAt < this.o.reannounceMs
+    const quiet = room.view.size > 0 && (roomNeighbours > 0 ? !elected : joining)
+    if (room.parked || quiet === room.quiet || this.inner.quiet === undefined || this.inner.park === undefined || this.o.rendezvous <= 0) return
+    room.quiet = quiet
+    this.inner.quiet(topic, quiet)
   }
 
   /**
@@ -865,15 +936,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }, this.o)
     if (wait === null) { room.announces = 0; room.announcedAt = now; return }
     if (now - room.announcedAt < wait || !this.inner.connected) return
-    this.announceAgain(topic, room, now)
+    if (roomNeighbours === 0 && this.init.underWay?.(topic) === true) return
+    this.announceAgain(topic, room, now, roomNeighbours > 0 ? 'stuck' : 'unanswered')
   }
 
-  private announceAgain (topic: string, room: Room, now: number): void {
+  private announceAgain (topic: string, room: Room, now: number, why: 'unanswered' | 'stuck' | 'bootstrap' | 'silent'): void {
     if (!this.inner.connected) return
     room.announces++
     room.announcedAt = now
     this.stats.reannounced++
-    this.inner.announce(topic)
+    this.stats.reannounceReasons[why] = (this.stats.reannounceReasons[why] ?? 0) + 1
+    // A repeated announce reaches quiet members too: the rendezvous points did not answer.
+    this.inner.announce(topic, undefined, { all: true })
   }
 
   private updateIdle (): void {

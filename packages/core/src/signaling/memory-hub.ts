@@ -1,8 +1,9 @@
 /**
  * An in-memory signaling server on an injected clock, for the simulator: the same JSON
- * protocol as @ymesh/signaling-server (subscribe with peerId, publish to a topic or, with
- * `to`, to one announced peer; the sender gets its own broadcasts back), with a delivery
- * latency. `tamper` plays a malicious server that edits or drops publishes.
+ * protocol as @ymesh/signaling-server (subscribe with peerId, and optionally quiet; publish to
+ * a topic or, with `to`, to one announced peer; no echo to a sender that subscribed with a
+ * peerId), with a delivery latency. `tamper` plays a malicious server that edits or drops
+ * publishes; `addressed: false` plays y-webrtc's server, which knows none of the extensions.
  */
 import type { Clock, PeerId, Rng } from '@ymesh/protocol'
 import { silentLogger, type Logger } from '../logger.js'
@@ -14,7 +15,7 @@ export interface MemorySignalingHubOptions {
   readonly clock: Clock
   /** One-way delay from the hub to each receiver. Default 20 ms. */
   readonly latencyMs?: number
-  /** Honour `to` on publishes (ymesh extension). false behaves like y-webrtc's server: broadcast. Default true. */
+  /** Honour `to` on publishes and `quiet` on subscribes (ymesh extensions). false behaves like y-webrtc's server. Default true. */
   readonly addressed?: boolean
   /** Rewrite (return a message) or drop (return null) each publish, as a malicious server would. */
   readonly tamper?: (message: Record<string, unknown>, from: PeerId) => Record<string, unknown> | null
@@ -35,6 +36,8 @@ interface Subscriber {
   readonly peer: PeerId
   readonly handlers: ChannelHandlers
   readonly topics: Map<string, PeerId | undefined>
+  /** Topics it subscribed to quietly (see @ymesh/signaling-server's Hub.deliver). */
+  readonly quiet: Set<string>
   open: boolean
 }
 
@@ -86,7 +89,7 @@ export class MemorySignalingHub {
   }
 
   private connect (peer: PeerId, handlers: ChannelHandlers): SignalingChannel {
-    const sub: Subscriber = { peer, handlers, topics: new Map(), open: false }
+    const sub: Subscriber = { peer, handlers, topics: new Map(), quiet: new Set(), open: false }
     const clock = this.options.clock
     const latency = this.options.latencyMs ?? 20
     if (this.down) {
@@ -121,10 +124,14 @@ export class MemorySignalingHub {
     const topics = Array.isArray(message.topics) ? message.topics.filter((t): t is string => typeof t === 'string') : []
     switch (message.type) {
       case 'subscribe':
-        for (const t of topics) sub.topics.set(t, typeof message.peerId === 'string' ? message.peerId as PeerId : sub.topics.get(t))
+        for (const t of topics) {
+          sub.topics.set(t, typeof message.peerId === 'string' ? message.peerId as PeerId : sub.topics.get(t))
+          if (message.quiet === true && sub.topics.get(t) !== undefined && this.options.addressed !== false) sub.quiet.add(t)
+          else sub.quiet.delete(t)
+        }
         return
       case 'unsubscribe':
-        for (const t of topics) sub.topics.delete(t)
+        for (const t of topics) { sub.topics.delete(t); sub.quiet.delete(t) }
         return
       case 'ping':
         this.deliver(sub, { type: 'pong' })
@@ -134,9 +141,12 @@ export class MemorySignalingHub {
         if (tampered === null || typeof tampered.topic !== 'string') return
         const topic = tampered.topic
         const to = this.options.addressed === false ? undefined : tampered.to
-        // As @ymesh/signaling-server: no echo to a sender that subscribed with a peerId.
+        // As @ymesh/signaling-server: no echo to a sender that subscribed with a peerId, and a
+        // ymesh sender's broadcast not marked `all` skips the quiet subscribers.
+        const ymesh = sub.topics.get(topic) !== undefined
+        const skipQuiet = to === undefined && ymesh && tampered.all !== true
         const receivers = [...this.subscribers].filter((s) => s.topics.has(topic) && (to === undefined || s.topics.get(topic) === to) &&
-          !(s === sub && sub.topics.get(topic) !== undefined))
+          !(s === sub && ymesh) && !(skipQuiet && s.quiet.has(topic)))
         if (to !== undefined && receivers.length === 0) this.undelivered++
         const out: Record<string, unknown> = { type: 'publish', topic, data: tampered.data, clients: receivers.length }
         if (to !== undefined) out.to = to

@@ -62,6 +62,11 @@ export interface JoinOptions {
   readonly password?: string
 }
 
+export interface AnnounceOptions {
+  /** A broadcast that quiet subscribers get too (see SignalingSource.quiet). */
+  readonly all?: boolean
+}
+
 export interface SendSignalOptions {
   readonly token?: number
   readonly session?: string
@@ -85,10 +90,17 @@ export interface SignalingSource extends Observable<SignalingEvents> {
   join(topic: string, options?: JoinOptions): void
   leave(topic: string): void
   /** Announce ourselves in `topic`; with `to`, as a reply to that peer's announce. */
-  announce(topic: string, to?: PeerId): void
+  announce(topic: string, to?: PeerId, options?: AnnounceOptions): void
   sendSignal(topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void
   /** Optional: unsubscribe at the server but keep publishing to `topic` (hybrid signaling's rendezvous rule). */
   park?(topic: string): void
   /** Optional: undo park(): subscribe and announce again. */
   unpark?(topic: string): void
+  /**
+   * Optional: stay subscribed to `topic` and addressable, but hear only stock clients'
+   * broadcasts and ymesh broadcasts marked `all` (true); hear everything again (false).
+   * A server without the extension ignores it. Hybrid signaling's members between their
+   * first room neighbour and parking: only rendezvous points answer announces.
+   */
+  quiet?(topic: string, quiet: boolean): void
 }

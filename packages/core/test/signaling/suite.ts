@@ -122,6 +122,53 @@ export function describeSignalingAcceptance (harness: SignalingHarness): void {
       a.stop()
     }))
 
+    it('a quiet member gets what is addressed to it and stock broadcasts, ymesh broadcasts only when marked `all`, and stays quiet across a reconnect', () => withHarness(async (h) => {
+      const a = h.createSource(id('a')).source
+      const q = h.createSource(id('q')).source
+      const [ra, rq] = [record(a), record(q)]
+      a.start(); q.start(); a.join('room'); q.join('room')
+      await h.waitFor(() => a.connected && q.connected, 'both connected')
+      expect(q.quiet).toBeTypeOf('function')
+      const plainFromA = (): number => rq.announces.filter((e) => e.from === id('a') && e.to === undefined).length
+      /** q's quiet state has reached the server: a reply q sends after it arrived at a (one socket, in order). */
+      const settled = async (what: string): Promise<void> => {
+        const n = ra.announces.filter((e) => e.from === id('q') && e.to === id('a')).length
+        q.announce('room', id('a'))
+        await h.waitFor(() => ra.announces.filter((e) => e.from === id('q') && e.to === id('a')).length > n, what)
+      }
+      /** Everything a published before this has reached q, or never will: an addressed marker comes after it on a's socket. */
+      let marks = 0
+      const marker = async (what: string): Promise<void> => {
+        a.sendSignal('room', id('q'), offer, { addressed: true, session: `mark-${++marks}` })
+        await h.waitFor(() => rq.signals.some((e) => e.session === `mark-${marks}`), what)
+      }
+      q.quiet?.('room', true)
+      await settled('the quiet subscribe at the server')
+      const before = plainFromA()
+      a.announce('room')
+      await marker('the first marker at q')
+      expect(plainFromA()).toBe(before)
+      a.announce('room', undefined, { all: true })
+      await h.waitFor(() => plainFromA() > before, 'an announce marked `all` at q')
+      // A stock y-webrtc client's broadcast (no peerId): stock peers signal by broadcast.
+      const stock = '6f8e0a8e-3b5e-4a4f-9a9b-6d1f3c2b1a00'
+      await h.rawPublish('room', { type: 'announce', from: stock })
+      await h.waitFor(() => rq.announces.some((e) => e.from === stock), "a stock client's broadcast at q")
+      // After a reconnect q subscribes quietly again.
+      await h.restartServer()
+      await h.waitFor(() => a.connected && q.connected, 'both reconnected')
+      await settled('q re-subscribed')
+      const after = plainFromA()
+      a.announce('room')
+      await marker('the marker after the reconnect')
+      expect(plainFromA()).toBe(after)
+      q.quiet?.('room', false)
+      await settled('the plain subscribe at the server')
+      a.announce('room')
+      await h.waitFor(() => plainFromA() > after, 'a plain announce at q once it is no longer quiet')
+      a.stop(); q.stop()
+    }))
+
     it('reconnects after the server drops it, re-subscribes and announces again', () => withHarness(async (h) => {
       const a = h.createSource(id('a')).source
       const b = h.createSource(id('b')).source
