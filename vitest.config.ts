@@ -44,6 +44,9 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'packages/*/test/**/*.timing.test.ts'],
+          // Some run real wrtc links (tens of MiB through a data channel) while the project's
+          // files run in parallel on 2 cores: the timeout only guards against a hang.
+          testTimeout: 30_000,
           sequence: { groupOrder: 0 }
         }
       },

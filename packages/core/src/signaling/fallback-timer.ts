@@ -26,6 +26,8 @@ export class FallbackTimer {
   private srtt: number | null = null
   private rttvar = 0
   private backoff = 1
+  /** srtt came from seed(), not from our own round trips. */
+  private borrowed = false
   readonly initialMs: number
   readonly floorMs: number
   readonly ceilingMs: number
@@ -38,15 +40,28 @@ export class FallbackTimer {
     this.multiplier = options.multiplier ?? 3
   }
 
-  /** Smoothed relay round trip, or null before the first sample. */
+  /** Smoothed relay round trip of our own samples, or null before the first. */
   get smoothedRttMs (): number | null {
-    return this.srtt
+    return this.borrowed ? null : this.srtt
+  }
+
+  /**
+   * A neighbour's estimate, before we measured anything: our first timeouts follow the mesh
+   * as it is (a loaded mesh's relays take seconds) instead of initialMs. Our own first round
+   * trip replaces it, as a first sample does.
+   */
+  seed (rttMs: number): void {
+    if (this.srtt !== null || !(rttMs > 0) || !Number.isFinite(rttMs)) return
+    this.srtt = rttMs
+    this.rttvar = rttMs / 2
+    this.borrowed = true
   }
 
   observe (rttMs: number): void {
     if (!(rttMs >= 0) || !Number.isFinite(rttMs)) return
     this.backoff = 1
-    if (this.srtt === null) {
+    if (this.srtt === null || this.borrowed) {
+      this.borrowed = false
       this.srtt = rttMs
       this.rttvar = rttMs / 2
       return

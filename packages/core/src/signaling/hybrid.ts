@@ -285,7 +285,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
         duplicate: (from, via, seq) => { this.hint(from, via); if (this.withSignals.has(`${from}|${seq}`)) this.queueAck(from, seq) },
         ack: (from, seq) => { this.acked(from, seq) },
         decline: (relay, target, seq, reason) => { this.declined(relay, target, seq, reason) },
-        roster: (from, topic, entries, parked) => { this.rosterFrom(from, topic, entries, parked) }
+        roster: (from, topic, entries, parked, relayRttMs) => { this.rosterFrom(from, topic, entries, parked, relayRttMs) }
       }
     })
     this.signalsSent = init.metrics.registry.counter('ymesh_hybrid_signals_total', 'Signals sent, by path (relay, server, fallback)')
@@ -613,7 +613,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const elected = (): Set<PeerId> => (points ??= room.view.rendezvousPoints(this.o.rendezvous))
     const parked = new Set<PeerId>()
     for (const [peer] of entries) if (peer === this.localPeer ? room.parked : this.knownParked(room, peer, elected)) parked.add(peer)
-    this.relay.sendRoster(to, topic, entries, parked)
+    this.relay.sendRoster(to, topic, entries, parked, this.timing.smoothedRttMs ?? undefined)
   }
 
   /**
@@ -827,20 +827,22 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }
   }
 
-  private rosterFrom (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked: ReadonlySet<PeerId> | undefined, late = false): void {
+  private rosterFrom (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked: ReadonlySet<PeerId> | undefined, relayRttMs: number | undefined, late = false): void {
     const room = this.rooms.get(topic)
     if (room === undefined) return
     if (this.init.neighbours.get(from) === undefined) {
       // The roster a member sends the moment its side of a new connection opens can arrive
       // before our side has opened: look again shortly rather than wait for its next roster.
       if (!late && this.lateRosters.size < 64) {
-        const timer = this.init.clock.setTimeout(() => { this.lateRosters.delete(timer); this.rosterFrom(from, topic, entries, parked, true) }, 50)
+        const timer = this.init.clock.setTimeout(() => { this.lateRosters.delete(timer); this.rosterFrom(from, topic, entries, parked, relayRttMs, true) }, 50)
         this.lateRosters.add(timer)
       }
       return
     }
     const now = this.init.clock.now()
     room.view.saw(from, now)
+    // A newcomer's first capsules wait as long as the relays it is about to use take, not initialMs.
+    if (relayRttMs !== undefined) this.timing.seed(relayRttMs)
     for (const [peer, age] of entries) {
       if (parked !== undefined && peer !== this.localPeer) this.heardServerState(room, peer, parked.has(peer), now - age)
       if (peer === from) continue
@@ -909,15 +911,15 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   }
 
   /**
-   * Subscribed quietly unless this member may answer a first announce: a rendezvous point
-   * (elected, with a room neighbour), a member that knows nobody (alone in the room, it is the
-   * room's rendezvous point), or one without room neighbours (it answers a returning member it
-   * knows). Exception: a newcomer that just took a member's reply is on its way in and answers
-   * nobody meanwhile. Everyone else answers only a repeated announce, which is marked `all`.
+   * Subscribed quietly unless this member may answer a first announce: one its view elects a
+   * rendezvous point (with room neighbours it answers newcomers; without, it is alone or knows
+   * few, and answers a returning member it knows), or one that knows nobody (alone in the room).
+   * Exception: a newcomer that just took a member's reply is on its way in and answers nobody
+   * meanwhile. Everyone else answers only a repeated announce, which is marked `all`.
    */
   private updateQuiet (topic: string, room: Room, roomNeighbours: number, elected: boolean): void {
     const joining = roomNeighbours === 0 && this.init.clock.now() - room.bootstrapAt < this.o.reannounceMs
-    const quiet = room.view.size > 0 && (roomNeighbours > 0 ? !elected : joining)
+    const quiet = room.view.size > 0 && (!elected || joining)
     if (room.parked || quiet === room.quiet || this.inner.quiet === undefined || this.inner.park === undefined || this.o.rendezvous <= 0) return
     room.quiet = quiet
     this.inner.quiet(topic, quiet)

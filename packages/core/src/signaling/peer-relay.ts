@@ -32,7 +32,7 @@ export interface PeerSignalingRelayHandlers {
   readonly ack: (from: PeerId, seq: number) => void
   readonly decline: (relay: PeerId, target: PeerId, seq: number, reason: DeclineReasonName) => void
   /** `parked`: the entries the sender knows to be off the server topic (undefined: it did not say). */
-  readonly roster: (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked: ReadonlySet<PeerId> | undefined) => void
+  readonly roster: (from: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked: ReadonlySet<PeerId> | undefined, relayRttMs: number | undefined) => void
 }
 
 export interface PeerSignalingRelayOptions {
@@ -128,8 +128,9 @@ export class PeerSignalingRelay {
     await this.o.router.send(to, Tag.RelayedSignal, encodeRelayMessage(m))
   }
 
-  sendRoster (to: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked?: ReadonlySet<PeerId>): void {
-    this.post(to, { kind: 'roster', topic, entries, ...(parked === undefined ? {} : { parked }) })
+  /** `relayRttMs` (our smoothed relay round trip) goes only with a `parked` list. */
+  sendRoster (to: PeerId, topic: string, entries: ReadonlyArray<readonly [PeerId, number]>, parked?: ReadonlySet<PeerId>, relayRttMs?: number): void {
+    this.post(to, { kind: 'roster', topic, entries, ...(parked === undefined ? {} : { parked, ...(relayRttMs === undefined ? {} : { relayRttMs }) }) })
   }
 
   private post (to: PeerId, m: RelayMessage): void {
@@ -154,7 +155,7 @@ export class PeerSignalingRelay {
         return
       case 'ack': this.o.handlers.ack(from, message.seq); return
       case 'decline': this.o.handlers.decline(from, message.target, message.seq, message.reason); return
-      case 'roster': this.o.handlers.roster(from, message.topic, message.entries, message.parked)
+      case 'roster': this.o.handlers.roster(from, message.topic, message.entries, message.parked, message.relayRttMs)
     }
   }
 

@@ -7,8 +7,10 @@
  *   decline  = 1 • target:PeerId • seq:varUint • reason:varUint   relay → author
  *   ack      = 2 • seq:varUint                                 target → author
  *   roster   = 3 • topic:varString • count:varUint • (peer:PeerId • ageMs:varUint)* •
- *              [parkedCount:varUint • parkedIndex:varUint*]   (optional: the entries known to be off
- *              the server topic, by strictly increasing index; absent = not known)
+ *              [parkedCount:varUint • parkedIndex:varUint* •  (optional: the entries known to be off
+ *                                                             the server topic, by strictly increasing index; absent = not known)
+ *               [relayRttMs:varUint]]                         (optional, after a parked list: the sender's smoothed relay round
+ *                                                             trip, 1..MAX_RELAY_RTT_MS; a newcomer's first fallback timeout)
  *
  *   capsule  = from:PeerId • to:PeerId • seq:varUint • sealed:varUint8Array
  *   sealed   = PairKeys.seal(to, CAPSULE_DOMAIN + '|' + from, body, header = from • to • seq)
@@ -40,6 +42,8 @@ export const MAX_SIGNALS_PER_CAPSULE = 64
 export const MAX_ROSTER_ENTRIES = 512
 export const MAX_ACKS = 256
 export const MAX_REACH = 8
+/** A roster's relay round trip, ms (beyond any fallback ceiling worth having). */
+export const MAX_RELAY_RTT_MS = 60_000
 const MAX_TOPIC_BYTES = 1024
 const MAX_SESSION_BYTES = 64
 const MAX_SIGNAL_BYTES = 64 * 1024
@@ -54,6 +58,8 @@ export type RelayMessage =
     readonly kind: 'roster', readonly topic: string, readonly entries: ReadonlyArray<readonly [PeerId, number]>,
     /** Entries (by peer) known to be parked: unsubscribed from the topic at the server. Undefined: not said. */
     readonly parked?: ReadonlySet<PeerId>
+    /** The sender's smoothed relay round trip, ms (FallbackTimer). Undefined: none measured. Needs `parked`. */
+    readonly relayRttMs?: number
   }
 
 export const encodeRelayMessage = (m: RelayMessage): Uint8Array => encoding.encode((e) => {
@@ -83,6 +89,9 @@ export const encodeRelayMessage = (m: RelayMessage): Uint8Array => encoding.enco
         const parked = m.entries.flatMap(([peer], i) => (m.parked?.has(peer) === true ? [i] : []))
         encoding.writeVarUint(e, parked.length)
         for (const i of parked) encoding.writeVarUint(e, i)
+        if (m.relayRttMs !== undefined) encoding.writeVarUint(e, Math.min(MAX_RELAY_RTT_MS, Math.max(1, Math.round(m.relayRttMs))))
+      } else if (m.relayRttMs !== undefined) {
+        throw new InvalidMessageError('a roster gives its relay round trip only after its parked list')
       }
   }
 })
@@ -115,7 +124,10 @@ export const decodeRelayMessage = (bytes: Uint8Array): RelayMessage => decodeAll
         previous = index
         parked.add((entries[index] as readonly [PeerId, number])[0])
       }
-      return { kind: 'roster', topic, entries, parked }
+      if (!decoding.hasContent(d)) return { kind: 'roster', topic, entries, parked }
+      const relayRttMs = readBoundedVarUint(d, MAX_RELAY_RTT_MS, 'roster relay round trip')
+      if (relayRttMs < 1) throw new InvalidMessageError('a roster relay round trip is at least 1 ms')
+      return { kind: 'roster', topic, entries, parked, relayRttMs }
     }
   }
 })

@@ -67,6 +67,21 @@ describe('relayed-signal capsules', () => {
     expect(() => decodeRelayMessage(withList([2, 0]))).toThrow(InvalidMessageError) // truncated
   })
 
+  it('rosters may carry the sender\'s relay round trip after their parked list; out of range is a typed error', async () => {
+    const [a, b] = await Promise.all([1, 2].map(async (n) => (await generateIdentity({ seed: seeded(n) })).peerId))
+    const entries = [[a!, 0], [b!, 40]] as const
+    const parked = new Set([b!])
+    expect(decodeRelayMessage(encodeRelayMessage({ kind: 'roster', topic: 'room', entries, parked, relayRttMs: 1_537.6 })))
+      .toEqual({ kind: 'roster', topic: 'room', entries, parked, relayRttMs: 1_538 })
+    expect(decodeRelayMessage(encodeRelayMessage({ kind: 'roster', topic: 'room', entries, parked }))).not.toHaveProperty('relayRttMs')
+    expect(() => encodeRelayMessage({ kind: 'roster', topic: 'room', entries, relayRttMs: 100 })).toThrow(InvalidMessageError)
+    const listed = encodeRelayMessage({ kind: 'roster', topic: 'room', entries, parked })
+    const withRtt = (...bytes: number[]): Uint8Array => new Uint8Array([...listed, ...bytes])
+    expect(() => decodeRelayMessage(withRtt(0))).toThrow(InvalidMessageError) // below 1 ms
+    expect(() => decodeRelayMessage(withRtt(0xe1, 0xd4, 0x03))).toThrow(InvalidMessageError) // 60,001 ms
+    expect(() => decodeRelayMessage(withRtt(5, 5))).toThrow(InvalidMessageError) // trailing bytes
+  })
+
   it('a curious relay cannot read a capsule, and a malicious one cannot alter, renumber, re-address or forge it', async () => {
     const [s, t, relay] = await Promise.all([1, 2, 3].map(async (n) => await generateIdentity({ seed: seeded(n) })))
     const [sk, tk, rk] = [new PairKeys({ identity: s! }), new PairKeys({ identity: t! }), new PairKeys({ identity: relay! })]
@@ -146,6 +161,23 @@ describe('fallback timer', () => {
     expect(t.timeoutMs()).toBe(4000)
     t.observe(Number.NaN)
     expect(t.smoothedRttMs).toBeGreaterThan(4000)
+  })
+
+  it('takes a neighbour\'s estimate before its own first round trip, and drops it for that sample', () => {
+    const t = new FallbackTimer({ initialMs: 1000, floorMs: 150, ceilingMs: 4000 })
+    t.seed(1_200)
+    expect(t.timeoutMs()).toBe(3_600)
+    expect(t.smoothedRttMs).toBeNull() // not ours to pass on
+    t.seed(100) // only the first estimate counts
+    expect(t.timeoutMs()).toBe(3_600)
+    t.observe(100)
+    expect(t.smoothedRttMs).toBe(100)
+    expect(t.timeoutMs()).toBe(300)
+    t.seed(5_000) // our own samples win
+    expect(t.timeoutMs()).toBe(300)
+    const u = new FallbackTimer({ initialMs: 1000 })
+    for (const bad of [0, -1, Number.NaN, Infinity]) u.seed(bad)
+    expect(u.timeoutMs()).toBe(1000)
   })
 
   it('backs off after a timeout until a round trip is measured again', () => {
