@@ -841,6 +841,14 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }
     const now = this.init.clock.now()
     room.view.saw(from, now)
+    // A neighbour that sends a roster for `topic` is in it, and so is every neighbour it lists. Our
+    // connection to either may have been opened for another room we share: the peer learns the
+    // membership (its providers then serve this room over that connection too), as from a reply.
+    for (const peer of [from, ...entries.map(([p]) => p)]) {
+      if (peer !== this.localPeer && this.init.neighbours.get(peer) !== undefined && this.init.servesTopic?.(peer, topic) === false) {
+        this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
+      }
+    }
     // A newcomer's first capsules wait as long as the relays it is about to use take, not initialMs.
     if (relayRttMs !== undefined) this.timing.seed(relayRttMs)
     for (const [peer, age] of entries) {
