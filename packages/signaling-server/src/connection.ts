@@ -187,7 +187,7 @@ export class Connection implements Subscriber {
           this.send('error', errorReply('forbidden-topic', 'your token does not allow this topic', m.topic))
           return
         }
-        const skipQuiet = hub.skipsQuiet(this, m.topic, m.all)
+        const skipQuiet = m.to === undefined && hub.skipsQuiet(this, m.topic, m.all)
         hub.deliver(m.topic, m.data, m.to, this, skipQuiet)
         this.ctx.forward(m.topic, m.data, m.to, skipQuiet)
         return

@@ -157,7 +157,8 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
   }
 
   announce (topic: string, to?: PeerId, options: AnnounceOptions = {}): void {
-    this.publish(topic, announceData(this.localPeer, to), to, options.all === true && to === undefined)
+    const again = to === undefined ? Math.max(0, Math.floor(options.repeat ?? 0)) : 0
+    this.publish(topic, announceData(this.localPeer, to, again), to, again > 0)
   }
 
   sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
@@ -352,9 +353,8 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     if (parsed.from === this.localPeer) return // the server echoes our own publishes
     if (parsed.to !== undefined && parsed.to !== this.localPeer) return // for someone else (broadcast fallback)
     if (parsed.type === 'announce') {
-      this.emitSafe('announce', parsed.to === undefined
-        ? { topic, from: parsed.from, ymesh: parsed.ymesh }
-        : { topic, from: parsed.from, ymesh: parsed.ymesh, to: parsed.to })
+      const { type: _type, ...announce } = parsed
+      this.emitSafe('announce', { topic, ...announce })
     } else {
       const { type: _type, more, index, ...rest } = parsed
       this.emitSafe('signal', { topic, ...rest, ...(index === undefined ? {} : { index }) })

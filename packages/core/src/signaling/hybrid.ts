@@ -59,7 +59,9 @@ export interface HybridSignalingOptions {
   /**
    * A member with room neighbours, but fewer than it wants (the pool's `low`) while it knows of
    * members it is not connected to, that gained none for this long announces again (doubling
-   * up to 30 s), so the rendezvous points answer and make room for it. Its way to the parked members may run through relays that fail it (a
+   * up to 30 s), so the rendezvous points answer and make room for it. (A member with `leaveAt`
+   * relaying neighbours parks, and a parked one does not announce: in practice this is a member
+   * with one relaying neighbour, or a rendezvous point.) Its way to the parked members may run through relays that fail it (a
    * malicious or overloaded first neighbour) while the subscribed members sit at `high`.
    * Default 10 000 ms.
    */
@@ -84,9 +86,10 @@ export interface HybridSignalingInit {
   /** Does this peer want more neighbours in `topic` (below the pool's `low`)? See stallMs. */
   readonly wantsNeighbours?: (topic: string) => boolean
   /**
-   * Is a link attempt in `topic` under way: the remote answered, the connection is not up yet?
-   * A member without room neighbours then waits for it rather than announce again (on a loaded
-   * machine ICE and the handshake can outlast reannounceMs; the pool gives up on attempts in time).
+   * Is a link attempt in `topic` under way: the remote answered our offer, or sent the offer we
+   * answer, and the connection is not up yet? A member without room neighbours then waits for
+   * it rather than announce again (on a loaded machine ICE and the handshake can outlast
+   * reannounceMs; the pool gives up on attempts in time).
    */
   readonly underWay?: (topic: string) => boolean
   readonly options?: HybridSignalingOptions
@@ -152,7 +155,7 @@ export interface HybridStats {
   /** Broadcast announces at the server this peer answered, and left to the designated rendezvous point. */
   answered: number
   ignored: number
-  /** Announces repeated because no member answered (no room neighbour yet). */
+  /** Announces repeated (see reannounceReasons for why). */
   reannounced: number
   /** Bootstrap offers that went unanswered and moved on to another member that answered the same announce. */
   nextReply: number
@@ -336,7 +339,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.serverQueue.length = 0
     for (const [topic, room] of this.rooms) {
       this.bootstrapDone(room)
-      if (room.parked) { room.parked = false; this.inner.unpark?.(topic) }
+      // unpark subscribes loud
+      if (room.parked) { room.parked = false; room.quiet = false; this.inner.unpark?.(topic) }
     }
     this.idle = false
     this.inner.stop()
@@ -713,7 +717,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       // Another member answered the same announce (and is subscribed): dial it, no new announce.
       for (const [peer, at] of room.spare) {
         room.spare.delete(peer)
-        if (peer === to || now - at >= this.o.reannounceMs) continue
+        // Still subscribed, most likely: rendezvous points stay, other answerers for reannounceMs.
+        if (peer === to || now - at >= 2 * this.o.reannounceMs) continue
         this.stats.nextReply++
         room.bootstrapAt = now
         room.replies.delete(peer)
@@ -788,7 +793,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     // through the mesh. A repeated announce means nobody answered: then every member with room
     // neighbours answers, and from the third on every member still subscribed.
     const key = `${e.topic}\u0000${e.from}`
-    const seen = (this.announcesSeen.get(key) ?? 0) + 1
+    // A repeat says so: a quiet member hears only repeats, and counts it as what it is.
+    const seen = Math.max((this.announcesSeen.get(key) ?? 0) + 1, (e.again ?? 0) + 1)
     this.announcesSeen.delete(key)
     this.announcesSeen.set(key, seen)
     if (this.announcesSeen.size > 4096) this.announcesSeen.delete(this.announcesSeen.keys().next().value as string)
@@ -815,7 +821,12 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   }
 
   private readonly onStatus = (e: SignalingStatus): void => {
-    if (e.connected) for (const send of this.serverQueue.splice(0)) send()
+    if (e.connected) {
+      // The source announced every subscribed room on (re)connecting: the reply clock starts now.
+      const now = this.init.clock.now()
+      for (const room of this.rooms.values()) if (!room.parked) room.announcedAt = now
+      for (const send of this.serverQueue.splice(0)) send()
+    }
     this.emitSafe('status', e)
   }
 
@@ -841,14 +852,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }
     const now = this.init.clock.now()
     room.view.saw(from, now)
-    // A neighbour that sends a roster for `topic` is in it, and so is every neighbour it lists. Our
-    // connection to either may have been opened for another room we share: the peer learns the
-    // membership (its providers then serve this room over that connection too), as from a reply.
-    for (const peer of [from, ...entries.map(([p]) => p)]) {
-      if (peer !== this.localPeer && this.init.neighbours.get(peer) !== undefined && this.init.servesTopic?.(peer, topic) === false) {
-        this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
-      }
-    }
+    // A neighbour that sends a roster for `topic` says it is in it, as an announce would. Our
+    // connection to it may have been opened for another room we share: the peer learns the
+    // membership (its providers then serve this room over that connection too). Only its own
+    // word counts: what it says of others goes through the view like any roster entry.
+    if (this.init.servesTopic?.(from, topic) === false) this.emitSafe('announce', { topic, from, ymesh: true, to: this.localPeer })
     // A newcomer's first capsules wait as long as the relays it is about to use take, not initialMs.
     if (relayRttMs !== undefined) this.timing.seed(relayRttMs)
     for (const [peer, age] of entries) {
@@ -957,7 +965,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.stats.reannounced++
     this.stats.reannounceReasons[why] = (this.stats.reannounceReasons[why] ?? 0) + 1
     // A repeated announce reaches quiet members too: the rendezvous points did not answer.
-    this.inner.announce(topic, undefined, { all: true })
+    this.inner.announce(topic, undefined, { repeat: room.announces })
   }
 
   private updateIdle (): void {

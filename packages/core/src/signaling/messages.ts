@@ -7,7 +7,7 @@ import { isValidPeerIdString, type PeerId, type SignalData } from '@ymesh/protoc
 import { YMESH_SIGNALING_VERSION } from './types.js'
 
 export type ParsedData =
-  | { readonly type: 'announce', readonly from: PeerId, readonly to?: PeerId, readonly ymesh: boolean }
+  | { readonly type: 'announce', readonly from: PeerId, readonly to?: PeerId, readonly ymesh: boolean, readonly again?: number }
   | { readonly type: 'signal', readonly from: PeerId, readonly to: PeerId, readonly ymesh: boolean,
     readonly token?: number, readonly session?: string, readonly index?: number, readonly signal: SignalData,
     /** Further signals of the same link attempt bundled into this publish (ymesh only). */
@@ -60,9 +60,14 @@ const parseBundle = (v: unknown): BundledSignal[] | undefined => {
   return out
 }
 
+/** Repeats an announce may claim (beyond it, the count says nothing more). */
+const MAX_AGAIN = 1000
+
 /** The ymesh marker's session, or null when there is no valid marker. */
-const parseMarker = (v: unknown): { session?: string, index?: number, more?: BundledSignal[] } | null => {
+const parseMarker = (v: unknown): { session?: string, index?: number, more?: BundledSignal[], again?: number } | null => {
   if (!isObject(v) || v.v !== YMESH_SIGNALING_VERSION) return null
+  // again: a repeated announce's count (announces only).
+  if (typeof v.again === 'number' && Number.isInteger(v.again) && v.again >= 1 && v.again <= MAX_AGAIN && v.session === undefined) return { again: v.again }
   if (typeof v.session === 'string' && v.session.length > 0 && v.session.length <= MAX_SESSION_LENGTH) {
     // index: the signal's place in its session (hybrid signaling orders server and relayed copies by it).
     const index = parseIndex(v.index)
@@ -80,7 +85,8 @@ export const parseData = (data: unknown): ParsedData | string => {
   const marker = parseMarker(data.ymesh)
   const ymesh = marker !== null
   if (data.type === 'announce') {
-    return data.to === undefined ? { type: 'announce', from: data.from, ymesh } : { type: 'announce', from: data.from, to: data.to, ymesh }
+    if (data.to !== undefined) return { type: 'announce', from: data.from, to: data.to, ymesh }
+    return marker?.again === undefined ? { type: 'announce', from: data.from, ymesh } : { type: 'announce', from: data.from, ymesh, again: marker.again }
   }
   if (data.type === 'signal') {
     if (data.to === undefined) return 'invalid-to'
@@ -92,9 +98,10 @@ export const parseData = (data: unknown): ParsedData | string => {
   return 'unknown-type'
 }
 
-export const announceData = (from: PeerId, to?: PeerId): Record<string, unknown> =>
+/** `again`: a repeated broadcast announce, the n-th repeat (ymesh marker field; stock parsers ignore it). */
+export const announceData = (from: PeerId, to?: PeerId, again = 0): Record<string, unknown> =>
   to === undefined
-    ? { type: 'announce', from, ymesh: { v: YMESH_SIGNALING_VERSION } }
+    ? { type: 'announce', from, ymesh: again > 0 ? { v: YMESH_SIGNALING_VERSION, again } : { v: YMESH_SIGNALING_VERSION } }
     : { type: 'announce', from, to, ymesh: { v: YMESH_SIGNALING_VERSION } }
 
 /**

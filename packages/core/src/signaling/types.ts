@@ -15,6 +15,8 @@ export interface SignalingAnnounce {
   readonly ymesh: boolean
   /** Set on a reply to someone's announce (ymesh only); undefined for a broadcast announce. */
   readonly to?: PeerId
+  /** A repeated broadcast announce: how many times its sender announced before (ymesh only). */
+  readonly again?: number
 }
 
 export interface SignalingSignal {
@@ -63,8 +65,12 @@ export interface JoinOptions {
 }
 
 export interface AnnounceOptions {
-  /** A broadcast that quiet subscribers get too (see SignalingSource.quiet). */
-  readonly all?: boolean
+  /**
+   * This broadcast announce repeats ours for the n-th time (nobody answered, or the way in
+   * failed). It reaches quiet subscribers too (see SignalingSource.quiet), and says it is a
+   * repeat, so members that missed the earlier ones answer it as one.
+   */
+  readonly repeat?: number
 }
 
 export interface SendSignalOptions {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { PeerId, SignalData } from '@ymesh/protocol'
 import { Simulator } from '@ymesh/sim'
 import { MemorySignalingHub, type SignalingSignal } from '@ymesh/core'
-import { parseData, signalData } from '../../src/signaling/messages.js'
+import { announceData, parseData, signalData } from '../../src/signaling/messages.js'
 import { testSeed } from '../../../../test/helpers/seed.js'
 
 const A = 'a'.repeat(43) as PeerId
@@ -42,5 +42,19 @@ describe('bundled server signals', () => {
     const bad = { ...data, ymesh: { ...(data.ymesh as object), more: [{ i: 1, s: { type: 'bogus' } }] } }
     const parsed = parseData(bad)
     expect(typeof parsed === 'object' && parsed.type === 'signal' ? [parsed.signal, parsed.more] : null).toEqual([offer, undefined])
+  })
+})
+
+describe('repeated announces', () => {
+  it('say how often they were repeated; a bad count is ignored, never an error', () => {
+    expect(parseData(announceData(A))).toEqual({ type: 'announce', from: A, ymesh: true })
+    expect(parseData(announceData(A, undefined, 2))).toEqual({ type: 'announce', from: A, ymesh: true, again: 2 })
+    // A reply is never a repeat.
+    expect(parseData(announceData(A, B, 2))).toEqual({ type: 'announce', from: A, to: B, ymesh: true })
+    for (const again of [0, -1, 1.5, 1001, '2', null]) {
+      expect(parseData({ type: 'announce', from: A, ymesh: { v: 1, again } })).toEqual({ type: 'announce', from: A, ymesh: true })
+    }
+    // Signals keep their session whatever else the marker says.
+    expect(parseData({ ...signalData(A, B, offer, 1, 's1', 0), ymesh: { v: 1, session: 's1', index: 0, again: 3 } })).toMatchObject({ session: 's1', index: 0 })
   })
 })

@@ -148,8 +148,9 @@ export function describeSignalingAcceptance (harness: SignalingHarness): void {
       a.announce('room')
       await marker('the first marker at q')
       expect(plainFromA()).toBe(before)
-      a.announce('room', undefined, { all: true })
-      await h.waitFor(() => plainFromA() > before, 'an announce marked `all` at q')
+      a.announce('room', undefined, { repeat: 2 })
+      await h.waitFor(() => plainFromA() > before, 'a repeated announce (marked `all`) at q')
+      expect(rq.announces.filter((e) => e.from === id('a') && e.to === undefined).at(-1)).toMatchObject({ again: 2, ymesh: true })
       // A stock y-webrtc client's broadcast (no peerId): stock peers signal by broadcast.
       const stock = '6f8e0a8e-3b5e-4a4f-9a9b-6d1f3c2b1a00'
       await h.rawPublish('room', { type: 'announce', from: stock })
