@@ -72,15 +72,21 @@ describe('core mesh on the simulator', () => {
     for (let i = 0; i < 30; i++) await (await mesh.add(`p${i}`)).joinRoom('room')
     const { low } = mesh.peers[0]!.pool.degree
     await mesh.net.sim.runUntil(() => mesh!.peers.every((p) => p.connections.length >= low), { maxEvents: 20_000_000 })
+    // The pool prunes the links that overshot `high` once the mesh has formed: let it, so that
+    // what is sent below goes over links that stay.
+    await mesh.net.sim.advance(10_000, { maxEvents: 20_000_000 })
     expect(components(mesh.peers)).toBe(1)
     const received = new Map<string, number[]>()
+    const closed = new Set<string>()
     for (const p of mesh.peers) {
       p.handle(TEST_TAG, (frame, c) => {
         const key = `${c.remotePeer}>${p.peerId}`
         received.set(key, [...(received.get(key) ?? []), frame.payload[0] as number])
       })
+      // A link closed meanwhile (by either end) delivers what it delivered: a prefix, in order.
+      p.on('connection-close', ({ connection }) => { closed.add(`${p.peerId}>${connection.remotePeer}`).add(`${connection.remotePeer}>${p.peerId}`) })
     }
-    let expected = 0
+    const sent: string[] = []
     for (const p of mesh.peers) {
       for (const c of p.connections) {
         for (let i = 0; i < 5; i++) {
@@ -88,10 +94,13 @@ describe('core mesh on the simulator', () => {
           m[0] = i
           c.send(TEST_TAG, m)
         }
-        expected++
+        sent.push(`${p.peerId}>${c.remotePeer}`)
       }
     }
-    await mesh.net.sim.runUntil(() => received.size === expected && [...received.values()].every((v) => v.length === 5), { maxEvents: 20_000_000 })
-    expect([...received.values()].every((v) => v.join() === '0,1,2,3,4')).toBe(true)
+    const done = (key: string): boolean => received.get(key)?.length === 5 || closed.has(key)
+    await mesh.net.sim.runUntil(() => sent.every(done), { maxEvents: 20_000_000 })
+    for (const key of sent) expect('0,1,2,3,4'.startsWith((received.get(key) ?? []).join()), key).toBe(true)
+    // Nearly every link stayed up and delivered all five.
+    expect(sent.filter((key) => received.get(key)?.length === 5).length).toBeGreaterThanOrEqual(0.9 * sent.length)
   })
 })
