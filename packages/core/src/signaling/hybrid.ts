@@ -59,9 +59,9 @@ export interface HybridSignalingOptions {
   /**
    * A member with room neighbours, but fewer than it wants (the pool's `low`) while it knows of
    * members it is not connected to, that gained none for this long announces again (doubling
-   * up to 30 s), so the rendezvous points answer and make room for it. (A member with `leaveAt`
-   * relaying neighbours parks, and a parked one does not announce: in practice this is a member
-   * with one relaying neighbour, or a rendezvous point.) Its way to the parked members may run through relays that fail it (a
+   * up to 30 s), so the rendezvous points answer and make room for it. A parked member that is
+   * stuck so (it parked with `leaveAt` neighbours and lost one) unparks to announce, and stays
+   * subscribed for 2 × reannounceMs. Its way to the parked members may run through relays that fail it (a
    * malicious or overloaded first neighbour) while the subscribed members sit at `high`.
    * Default 10 000 ms.
    */
@@ -119,6 +119,8 @@ interface Room {
   announces: number
   /** Room neighbours at the last maintenance: a gain is progress (see stallMs). */
   neighboursAt: number
+  /** No parking before this: a stuck member that unparked waits there for answers and offers. */
+  holdUntil: number
   /** When a server reply was last passed on while we had no room neighbour (a newcomer dials one per announce). */
   bootstrapAt: number
   /** How long the first reply to our last announce took (for the bootstrap watchdog), or null. */
@@ -197,7 +199,8 @@ export interface AnnounceState {
  */
 export const reannounceAfter = (s: AnnounceState, o: { readonly reannounceMs: number, readonly stallMs: number }): number | null => {
   const stuck = s.neighbours > 0 && s.wants && s.known > s.neighbours
-  if (s.parked || s.gained || (s.neighbours > 0 && !stuck)) return null
+  // A parked member announces only when stuck (it unparks to do so); one with no neighbour left unparks anyway.
+  if (s.gained || (s.neighbours > 0 && !stuck) || (s.parked && !stuck)) return null
   return Math.min(30_000, (stuck ? o.stallMs : o.reannounceMs) * 2 ** Math.min(s.announces, 10))
 }
 
@@ -349,7 +352,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   join (topic: string, options: JoinOptions = {}): void {
     if (!this.rooms.has(topic)) {
       const now = this.init.clock.now()
-      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, quiet: false, announcedAt: now, announces: 0, neighboursAt: 0, bootstrapAt: -Infinity, replyMs: null, spare: new Map(), answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, quiet: false, announcedAt: now, announces: 0, neighboursAt: 0, holdUntil: -Infinity, bootstrapAt: -Infinity, replyMs: null, spare: new Map(), answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
     }
     this.wake()
     this.inner.join(topic, options)
@@ -914,7 +917,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     // A member that just answered a newcomer stays until the newcomer's offer arrived: a parked
     // member gets no server signals, and the newcomer would wait for its attempt to time out.
     const owed = now - room.answeredAt < this.o.reannounceMs
-    if (!room.parked && !elected && !owed && relayNeighbours >= this.o.leaveAt && now - room.joinedAt >= this.o.minStayMs) {
+    if (!room.parked && !elected && !owed && now >= room.holdUntil && relayNeighbours >= this.o.leaveAt && now - room.joinedAt >= this.o.minStayMs) {
       room.parked = true
       this.inner.park(topic)
     } else if (room.parked && (elected || relayNeighbours === 0)) {
@@ -953,7 +956,22 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       wants: roomNeighbours > 0 && this.init.wantsNeighbours?.(topic) === true, announces: room.announces
     }, this.o)
     if (wait === null) { room.announces = 0; room.announcedAt = now; return }
-    if (now - room.announcedAt < wait || !this.inner.connected) return
+    if (now - room.announcedAt < wait) return
+    if (room.parked) {
+      // Parked and stuck (a neighbour left, or the relays fail us): back on the server topic,
+      // which announces us, and there long enough for the answers and the offers to come.
+      room.announces++
+      room.announcedAt = now
+      room.holdUntil = now + 2 * this.o.reannounceMs
+      this.stats.reannounced++
+      this.stats.reannounceReasons.stuck = (this.stats.reannounceReasons.stuck ?? 0) + 1
+      room.parked = false
+      room.quiet = false // unpark subscribes loud
+      this.wake()
+      this.inner.unpark?.(topic)
+      return
+    }
+    if (!this.inner.connected) return
     if (roomNeighbours === 0 && this.init.underWay?.(topic) === true) return
     this.announceAgain(topic, room, now, roomNeighbours > 0 ? 'stuck' : 'unanswered')
   }

@@ -293,12 +293,15 @@ describe('announcing again', () => {
     expect(at({ neighbours: 2, known: 12, announces: 2 })).toBe(30_000)
   })
 
-  it('does not while it gains neighbours, has enough, knows nobody else, or is parked', () => {
+  it('does not while it gains neighbours, has enough, or knows nobody else; parked, only when stuck', () => {
     expect(at({ neighbours: 1, known: 12, gained: true })).toBeNull()
     expect(at({ neighbours: 3, known: 12, wants: false })).toBeNull()
     // A small room: everyone it knows of is a neighbour already; nothing to announce for.
     expect(at({ neighbours: 2, known: 2 })).toBeNull()
+    // Parked with no neighbour left: the rendezvous rule unparks it anyway.
     expect(at({ parked: true })).toBeNull()
-    expect(at({ parked: true, neighbours: 1, known: 12 })).toBeNull()
+    expect(at({ parked: true, neighbours: 2, known: 12, wants: false })).toBeNull()
+    // Parked, one neighbour, members it cannot reach: it unparks to announce.
+    expect(at({ parked: true, neighbours: 1, known: 12 })).toBe(10_000)
   })
 })
