@@ -60,6 +60,12 @@ const linked = async (from: Awaited<ReturnType<typeof client>>, to: Awaited<Retu
 describe('Redis scale-out', () => {
   it('lets a stock y-webrtc peer on server A sync with one on server B', async () => {
     const [a, b] = [await startServer(), await startServer()]
+    // y-webrtc peers announce once, when they subscribe: an announce published before the other
+    // server has subscribed the topic's Redis channel is lost, and two lost announces would leave
+    // the peers apart for good. Listeners on both servers hold the channel open first.
+    const [la, lb] = [await client(a.url, ['cross']), await client(b.url, ['cross'])]
+    await linked(la, lb, 'cross')
+    await linked(lb, la, 'cross')
     const [pa, pb] = await Promise.all([startStockPeer({ room: 'cross', signaling: a.url }), startStockPeer({ room: 'cross', signaling: b.url })])
     await pa.insert('via A;')
     await pb.insert('via B;')
