@@ -921,12 +921,17 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       room.parked = true
       this.inner.park(topic)
     } else if (room.parked && (elected || relayNeighbours === 0)) {
-      room.parked = false
-      room.quiet = false // unpark subscribes loud
-      this.wake()
-      this.inner.unpark(topic)
+      this.rejoinServer(topic, room)
     }
     this.updateQuiet(topic, room, roomNeighbours, elected)
+  }
+
+  /** Back on the server topic (subscribed loud, announced), waking the server connection. */
+  private rejoinServer (topic: string, room: Room): void {
+    room.parked = false
+    room.quiet = false // unpark subscribes loud
+    this.wake()
+    this.inner.unpark?.(topic)
   }
 
   /**
@@ -965,10 +970,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       room.holdUntil = now + 2 * this.o.reannounceMs
       this.stats.reannounced++
       this.stats.reannounceReasons.stuck = (this.stats.reannounceReasons.stuck ?? 0) + 1
-      room.parked = false
-      room.quiet = false // unpark subscribes loud
-      this.wake()
-      this.inner.unpark?.(topic)
+      this.rejoinServer(topic, room)
       return
     }
     if (!this.inner.connected) return
