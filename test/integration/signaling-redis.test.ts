@@ -100,6 +100,9 @@ describe('Redis scale-out', () => {
     await other.ready()
     expect(publishes(other.got, 'for-b')).toHaveLength(0)
     expect(publishes(ca.got, 'for-b')).toHaveLength(0)
+    // Server A holds no peer-b, but cannot know that no other server does: no 'undelivered'.
+    await ca.ready()
+    expect(ca.got.filter((m) => m.type === 'undelivered')).toEqual([])
   })
 
   it('skips quiet subscribers on other servers for a ymesh broadcast, as it does locally', async () => {

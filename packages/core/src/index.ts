@@ -64,6 +64,7 @@ export type {
   SignalingSignal,
   SignalPath,
   SignalingStatus,
+  SignalingUnreachable,
   JoinOptions,
   SendSignalOptions
 } from './signaling/types.js'

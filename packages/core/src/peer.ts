@@ -28,7 +28,7 @@ import { consoleLogger, type Logger } from './logger.js'
 import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.js'
 import { HybridSignaling, type HybridSignalingOptions } from './signaling/hybrid.js'
 import { ServerSignaling } from './signaling/server-signaling.js'
-import { REACH_NAMED, type SignalingAnnounce, type SignalingSignal, type SignalingSource, type SignalingStatus, type SignalPath } from './signaling/types.js'
+import { REACH_NAMED, type SignalingAnnounce, type SignalingSignal, type SignalingSource, type SignalingStatus, type SignalingUnreachable, type SignalPath } from './signaling/types.js'
 import { createSystemRng } from './system-rng.js'
 import { createSystemClock } from './transport/system-clock.js'
 import { WebRtcTransport, type WebRtcTransportOptions } from './transport/webrtc-transport.js'
@@ -108,6 +108,8 @@ interface Entry {
   /** The paths the remote's signals of this attempt came by. */
   readonly paths: Set<SignalPath>
   readonly startedAt: number
+  /** Hybrid signaling found no relay with a way to the remote (see unreachable()). */
+  unreachable: boolean
 }
 
 /**
@@ -165,6 +167,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
   private isRunning = false
   private readonly onAnnounce = (e: SignalingAnnounce): void => { this.guard(() => { this.announced(e) }) }
   private readonly onSignal = (e: SignalingSignal): void => { this.guard(() => { this.signalled(e) }) }
+  private readonly onUnreachable = (e: SignalingUnreachable): void => { this.guard(() => { this.unreachable(e) }) }
   private readonly onStatus = (e: SignalingStatus): void => { this.emitSafe('status', { running: this.isRunning, signaling: e.connected }) }
 
   constructor (private readonly options: PeerOptions) {
@@ -237,7 +240,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
         return record === undefined ? undefined : { relay: record.roles.includes('relay'), load: record.load, freeSlots: record.freeSlots }
       },
       servesTopic: (peer, topic) => this.serves(peer, topic),
-      wantsNeighbours: (topic) => this.rooms.get(topic) !== undefined && this.degree(topic, true) < this.pool.degree.low,
+      wantsNeighbours: (topic) => this.rooms.get(topic) !== undefined && this.degree(topic, 'open') < this.pool.degree.low,
       underWay: (topic) => {
         for (const [remote, e] of this.entries) if (e.connection === null && e.paths.size > 0 && this.serves(remote, topic)) return true
         return false
@@ -421,6 +424,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.signaling.on('announce', this.onAnnounce)
     this.signaling.on('signal', this.onSignal)
     this.signaling.on('status', this.onStatus)
+    this.signaling.on('unreachable', this.onUnreachable)
     for (const room of this.rooms.all()) this.signaling.join(room.topic, room.join)
     this.signaling.start()
     this.tick = this.clock.setInterval(() => { this.guard(() => { this.maintain() }) }, this.pool.maintenanceIntervalMs)
@@ -437,6 +441,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     this.signaling.off('announce', this.onAnnounce)
     this.signaling.off('signal', this.onSignal)
     this.signaling.off('status', this.onStatus)
+    this.signaling.off('unreachable', this.onUnreachable)
     for (const entry of [...this.entries.values(), ...this.replacements.values()]) this.drop(entry, 'stopped')
     this.rooms.clearWelcomes()
     this.stopServices()
@@ -495,10 +500,18 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     return false
   }
 
-  /** Connections and attempts serving `topic` (only open connections with `openOnly`). */
-  private degree (topic: string, openOnly = false): number {
+  /**
+   * Connections and attempts serving `topic`. 'open': open connections only. 'plan': what a
+   * review plans with: attempts that no relay found a way to, and that heard nothing back, do
+   * not hold places (they most likely went to a member that is gone; see unreachable()).
+   */
+  private degree (topic: string, count: 'all' | 'open' | 'plan' = 'all'): number {
     let n = 0
-    for (const [remote, entry] of this.entries) if ((!openOnly || entry.connection !== null) && this.serves(remote, topic)) n++
+    for (const [remote, entry] of this.entries) {
+      if (count === 'open' && entry.connection === null) continue
+      if (count === 'plan' && entry.connection === null && entry.unreachable && entry.paths.size === 0) continue
+      if (this.serves(remote, topic)) n++
+    }
     return n
   }
 
@@ -531,7 +544,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     // review cadence, so that a newcomer's server answers gather into one round of dials.
     // Likewise a reply that comes while our only attempts have gone unanswered (the member we
     // dialed first may have crashed since it answered us): the round of dials already happened.
-    const open = this.degree(e.topic, true)
+    const open = this.degree(e.topic, 'open')
     if (e.to !== undefined && open < this.pool.degree.low && !this.entries.has(e.from) && (open > 0 || this.degree(e.topic) > 0)) this.reviewSoon()
     // A newcomer learns about existing ymesh peers from their replies (addressed, so cheap).
     // (Hybrid signaling passes a broadcast announce on only when this peer is to answer it.)
@@ -539,6 +552,20 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       this.rooms.welcome(e.from, this.clock.now())
       this.signaling.announce(e.topic, e.from)
     }
+  }
+
+  /**
+   * No relay found a way to a member we are dialing (it may have crashed or left since a roster
+   * named it). The attempt stays, since its signals may still reach the member through the
+   * server, and it is dropped as usual if nothing comes back in answerTimeoutMs; but until it
+   * hears back it holds no place in the room's degree, and a room below `low` dials others now
+   * rather than at the next review.
+   */
+  private unreachable (e: SignalingUnreachable): void {
+    const entry = this.entries.get(e.to)
+    if (entry === undefined || entry.connection !== null || (e.session !== undefined && entry.session !== e.session) || this.rooms.get(e.topic) === undefined) return
+    entry.unreachable = true
+    if (this.degree(e.topic, 'open') < this.pool.degree.low) this.reviewSoon()
   }
 
   private reviewSoon (): void {
@@ -625,7 +652,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       this.logger.warn('could not create a link', { remote, error })
       return null
     }
-    const entry: Entry = { remote, topic, link, initiator, ymesh, session, token, handshake: null, connection: null, paths: new Set(), startedAt: this.clock.now() }
+    const entry: Entry = { remote, topic, link, initiator, ymesh, session, token, handshake: null, connection: null, paths: new Set(), startedAt: this.clock.now(), unreachable: false }
     if (replacing) this.replacements.set(remote, entry)
     else this.entries.set(remote, entry)
     const handshake = startHandshake({
@@ -716,7 +743,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       for (const [peer, c] of room.candidates) if (c.failures >= this.pool.maxFailures) room.candidates.delete(peer)
       const hybrid = this.hybrid
       const rank = hybrid === null ? undefined : (p: PeerId): number => hybrid.dialRank(room.topic, p)
-      const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic), open: this.degree(room.topic, true), total: this.entries.size, now, ...(rank === undefined ? {} : { rank }) }, this.rng)
+      const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic, 'plan'), open: this.degree(room.topic, 'open'), total: this.entries.size, now, ...(rank === undefined ? {} : { rank }) }, this.rng)
       for (const remote of dials) {
         const c = room.candidates.get(remote) as Candidate
         const session = c.ymesh ? randomSession(this.rng) : undefined
@@ -724,8 +751,9 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
         if (this.open(remote, room.topic, true, c.ymesh, session, token) !== null) busy.add(remote)
       }
     }
+    // Open connections only: an attempt in flight may fail, and must not cost us a working link.
     const degrees = new Map<string, number>()
-    for (const topic of this.rooms.topics()) degrees.set(topic, this.degree(topic))
+    for (const topic of this.rooms.topics()) degrees.set(topic, this.degree(topic, 'open'))
     // A newcomer we let in keeps that link until it found other neighbours.
     const open = [...this.entries.values()].filter((e) => e.connection !== null && !this.isWelcomed(e.remote)).map((e) => ({
       peer: e.remote,

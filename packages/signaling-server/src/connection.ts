@@ -19,8 +19,11 @@ export interface ConnectionContext {
   readonly authenticate: Authenticate | undefined
   readonly authTimeoutMs: number
   readonly now: () => number
-  /** Forwards a local publish to the other servers (Redis), if any; `skipQuiet` as Hub.deliver. */
-  readonly forward: (topic: string, data: unknown, to: string | undefined, skipQuiet: boolean) => void
+  /**
+   * Forwards a local publish to the other servers (Redis), if any; `skipQuiet` as Hub.deliver.
+   * Returns whether another server may deliver it (false when this server runs alone).
+   */
+  readonly forward: (topic: string, data: unknown, to: string | undefined, skipQuiet: boolean) => boolean
 }
 
 /** One client's WebSocket: its state, limits and protocol handling. */
@@ -188,8 +191,14 @@ export class Connection implements Subscriber {
           return
         }
         const skipQuiet = m.to === undefined && hub.skipsQuiet(this, m.topic, m.all)
-        hub.deliver(m.topic, m.data, m.to, this, skipQuiet)
-        this.ctx.forward(m.topic, m.data, m.to, skipQuiet)
+        const delivered = hub.deliver(m.topic, m.data, m.to, this, skipQuiet)
+        const elsewhere = this.ctx.forward(m.topic, m.data, m.to, skipQuiet)
+        // ymesh extension: an addressed publish nobody took is answered, so its sender moves on
+        // (the peer it addressed has left the topic or crashed) instead of waiting for a timeout.
+        // Not when other servers may hold the peer (Redis): no server can tell then.
+        if (m.to !== undefined && delivered === 0 && !elsewhere) {
+          this.send('undelivered', JSON.stringify({ type: 'undelivered', topic: m.topic, to: m.to }))
+        }
         return
       }
       case 'ping':

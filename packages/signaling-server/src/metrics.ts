@@ -2,8 +2,8 @@ import type { RejectReason } from './messages.js'
 
 export type RedisLinkState = 'disabled' | 'connecting' | 'connected' | 'disconnected'
 
-/** Outbound message types: y-webrtc's publish and pong, and ymesh's error and auth-ok replies. */
-export type OutType = 'publish' | 'pong' | 'error' | 'auth-ok'
+/** Outbound message types: y-webrtc's publish and pong, and ymesh's error, auth-ok and undelivered replies. */
+export type OutType = 'publish' | 'pong' | 'error' | 'auth-ok' | 'undelivered'
 
 const inc = <K extends string>(m: Map<K, number>, k: K, by = 1): void => {
   m.set(k, (m.get(k) ?? 0) + by)

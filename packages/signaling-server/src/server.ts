@@ -136,9 +136,10 @@ export const createSignalingServer = (options: SignalingServerOptions = {}): Sig
       const conn = new Connection(ws, socket, ip, {
         hub, metrics, limits, logger, authenticate: o.authenticate, authTimeoutMs: o.authTimeoutMs, now: o.now,
         forward: (topic, data, to, skipQuiet) => {
-          if (redis === undefined) return
+          if (redis === undefined) return false
           if (redis.publish(topic, data, to, skipQuiet)) metrics.countRedis('out')
           else reject('redis-unavailable')
+          return true
         }
       }, auth?.ok === true ? { rooms: auth.rooms } : undefined)
       connections.add(conn)

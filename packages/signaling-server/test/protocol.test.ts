@@ -157,6 +157,32 @@ describe('addressed delivery (ymesh extension)', () => {
   })
 })
 
+describe('undelivered (ymesh extension)', () => {
+  it('answers an addressed publish that reached nobody, so its sender moves on; a delivered one and a broadcast get no answer', async () => {
+    await start()
+    const [a, b] = [await connect(), await connect()]
+    a.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-a' })
+    b.send({ type: 'subscribe', topics: ['room'], peerId: 'peer-b' })
+    await Promise.all([a.roundTrip(), b.roundTrip()])
+    a.send({ type: 'publish', topic: 'room', to: 'peer-b', data: 'here' })
+    await b.next((m) => m.data === 'here')
+    a.send({ type: 'publish', topic: 'room', data: 'everyone' })
+    await b.next((m) => m.data === 'everyone')
+    await a.roundTrip()
+    expect(a.messages.filter((m) => m.type === 'undelivered')).toEqual([])
+    // Gone: it left the topic, or its connection closed (a crash), or it never was there.
+    b.send({ type: 'unsubscribe', topics: ['room'] })
+    await b.roundTrip()
+    a.send({ type: 'publish', topic: 'room', to: 'peer-b', data: 'left' })
+    expect(await a.next((m) => m.type === 'undelivered')).toEqual({ type: 'undelivered', topic: 'room', to: 'peer-b' })
+    a.send({ type: 'publish', topic: 'nowhere', to: 'peer-x', data: 'unknown topic' })
+    expect(await a.next((m) => m.type === 'undelivered' && m.topic === 'nowhere')).toEqual({ type: 'undelivered', topic: 'nowhere', to: 'peer-x' })
+    expect(b.messages.some((m) => m.data === 'left')).toBe(false)
+    const text = await (await fetch(`${server.url.replace('ws', 'http')}/metrics`)).text()
+    expect(text).toContain('ymesh_signal_messages_out_total{type="undelivered"} 2')
+  })
+})
+
 describe('HTTP endpoints', () => {
   it('serves /health as JSON and /metrics as Prometheus text with per-type counters', async () => {
     await start()

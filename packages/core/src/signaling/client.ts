@@ -6,7 +6,7 @@
  */
 import { ObservableV2 } from 'lib0/observable'
 import * as buffer from 'lib0/buffer'
-import type { Clock, PeerId, Rng, SignalData, Timer } from '@ymesh/protocol'
+import { isValidPeerIdString, type Clock, type PeerId, type Rng, type SignalData, type Timer } from '@ymesh/protocol'
 import { decryptYWebrtcJson, deriveYWebrtcKey, encryptYWebrtcJson } from '@ymesh/crypto'
 import type { CoreMetrics } from '../metrics/core-metrics.js'
 import type { Logger } from '../logger.js'
@@ -304,6 +304,15 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     if (m.type === 'pong') return
     if (m.type === 'error') {
       this.options.logger.warn('the signaling server refused a message', { code: m.code, message: m.message, topic: m.topic })
+      return
+    }
+    if (m.type === 'undelivered') {
+      // ymesh extension: an addressed publish of ours reached nobody (see SignalingUnreachable).
+      if (typeof m.topic !== 'string' || !this.topics.has(m.topic) || !isValidPeerIdString(m.to)) {
+        this.options.metrics.signalingDrops.inc({ reason: 'malformed' })
+        return
+      }
+      this.emitSafe('unreachable', { topic: m.topic, to: m.to })
       return
     }
     if (m.type !== 'publish') {

@@ -20,7 +20,7 @@ import { SignalOrderBuffer } from './order-buffer.js'
 import { PeerSignalingRelay } from './peer-relay.js'
 import { MAX_ROSTER_ENTRIES, MAX_SIGNALS_PER_CAPSULE, type CapsuleBody, type DeclineReasonName } from './relay-wire.js'
 import { RoomView } from './room-view.js'
-import { REACH_NAMED, type AnnounceOptions, type JoinOptions, type SendSignalOptions, type SignalingEvents, type SignalingSignal, type SignalingSource, type SignalingStatus } from './types.js'
+import { REACH_NAMED, type AnnounceOptions, type JoinOptions, type SendSignalOptions, type SignalingEvents, type SignalingSignal, type SignalingSource, type SignalingStatus, type SignalingUnreachable } from './types.js'
 
 export interface HybridSignalingOptions {
   /** Relay other peers' signals (default true). */
@@ -56,6 +56,17 @@ export interface HybridSignalingOptions {
    * round trip plus the answerer's createAnswer, with room to spare.
    */
   readonly bootstrapAnswerMs?: number
+  /**
+   * How many of the members that answer its announce a newcomer dials through the server, in
+   * the same round (default 1; at least 1). The rest of the room comes through their rosters,
+   * signaled through the mesh. A member that crashed or left between answering and our offer
+   * costs little with one: a server with the ymesh extension says so at once ('undelivered'),
+   * and the next answering member is dialed (otherwise the bootstrap watchdog does it). Two
+   * give a newcomer two neighbours, so two relay paths, from the start, which shortens the
+   * slowest joins when relays crash; but each further dial costs a link's offer and answer at
+   * the server, about half again the server's bytes of a staggered join on the simulator.
+   */
+  readonly bootstrapDials?: number
   /**
    * A member with room neighbours, but fewer than it wants (the pool's `low`) while it knows of
    * members it is not connected to, that gained none for this long announces again (doubling
@@ -104,6 +115,8 @@ interface Pending {
   readonly startedAt: number
   readonly tried: Set<PeerId>
   outstanding: number
+  /** Relays that declined because they know no route to the target. */
+  noRoute: number
   timer: Timer | null
 }
 
@@ -121,8 +134,10 @@ interface Room {
   neighboursAt: number
   /** No parking before this: a stuck member that unparked waits there for answers and offers. */
   holdUntil: number
-  /** When a server reply was last passed on while we had no room neighbour (a newcomer dials one per announce). */
+  /** When a server reply was last passed on while we had no room neighbour (a newcomer dials bootstrapDials per announce). */
   bootstrapAt: number
+  /** Replies passed on (dialed) in the current announce round. */
+  bootstrapTaken: number
   /** How long the first reply to our last announce took (for the bootstrap watchdog), or null. */
   replyMs: number | null
   /** Further replies to our announce, not dialed yet: the next way in if the first goes quiet. */
@@ -133,8 +148,8 @@ interface Room {
   readonly replies: Map<PeerId, number>
   /** When our neighbours in the room last all went silent and we announced again because of it. */
   rescuedAt: number
-  /** Our unanswered bootstrap offer (no room neighbour yet): who it went to, and the watchdog that re-announces. */
-  bootstrap: { readonly to: PeerId, readonly session: string, readonly timer: Timer } | null
+  /** Our unanswered bootstrap offers (no room neighbour yet): who they went to (peer → session), and the watchdog that moves on. */
+  bootstrap: { readonly to: Map<PeerId, string>, readonly since: number, readonly timer: Timer } | null
   /** Per member, whether rosters say it is parked (off the server topic), as of when (first-hand sighting time). */
   readonly serverState: Map<PeerId, { parked: boolean, at: number }>
   /** Per member, when we last heard from it through the server (an announce, a reply, a signal): it was subscribed then. */
@@ -259,7 +274,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       disconnectWhenIdle: o.disconnectWhenIdle ?? true,
       reannounceMs: o.reannounceMs ?? 3_000,
       stallMs: o.stallMs ?? 10_000,
-      bootstrapAnswerMs: o.bootstrapAnswerMs ?? 1_000
+      bootstrapAnswerMs: o.bootstrapAnswerMs ?? 1_000,
+      bootstrapDials: Math.max(1, Math.floor(o.bootstrapDials ?? 1))
     }
     this.inner = init.inner
     this.localPeer = init.inner.localPeer
@@ -307,6 +323,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.inner.on('announce', this.onAnnounce)
     this.inner.on('signal', this.onSignal)
     this.inner.on('status', this.onStatus)
+    this.inner.on('unreachable', this.onUnreachable)
     this.init.neighbours.on('neighbour-up', this.onNeighbourUp)
     this.relay.start()
     this.inner.start()
@@ -319,6 +336,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.inner.off('announce', this.onAnnounce)
     this.inner.off('signal', this.onSignal)
     this.inner.off('status', this.onStatus)
+    this.inner.off('unreachable', this.onUnreachable)
     this.init.neighbours.off('neighbour-up', this.onNeighbourUp)
     this.relay.stop()
     if (this.tick !== null) this.init.clock.clearInterval(this.tick)
@@ -352,7 +370,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   join (topic: string, options: JoinOptions = {}): void {
     if (!this.rooms.has(topic)) {
       const now = this.init.clock.now()
-      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, quiet: false, announcedAt: now, announces: 0, neighboursAt: 0, holdUntil: -Infinity, bootstrapAt: -Infinity, replyMs: null, spare: new Map(), answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
+      this.rooms.set(topic, { view: new RoomView(topic, this.localPeer, this.o.memberMaxAgeMs), join: options, joinedAt: now, parked: false, quiet: false, announcedAt: now, announces: 0, neighboursAt: 0, holdUntil: -Infinity, bootstrapAt: -Infinity, bootstrapTaken: 0, replyMs: null, spare: new Map(), answeredAt: -Infinity, replies: new Map(), rescuedAt: -Infinity, bootstrap: null, serverState: new Map(), serverSeen: new Map() })
     }
     this.wake()
     this.inner.join(topic, options)
@@ -450,7 +468,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }
     this.relay.seal(batch.to, seq, body).then((capsule) => {
       if (!this.running) return
-      const p: Pending = { seq, batch, capsule, startedAt: this.init.clock.now(), tried: new Set(), outstanding: 0, timer: null }
+      const p: Pending = { seq, batch, capsule, startedAt: this.init.clock.now(), tried: new Set(), outstanding: 0, noRoute: 0, timer: null }
       this.pending.set(seq, p)
       p.timer = this.init.clock.setTimeout(() => { p.timer = null; this.fallback(p, 'timeout') }, this.timing.timeoutMs())
       for (const [via, counted] of this.paths(batch.to)) this.launch(p, via, counted)
@@ -586,13 +604,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       this.late.set(p.seq, { to: p.batch.to, startedAt: p.startedAt })
       if (this.late.size > 256) this.late.delete(this.late.keys().next().value as number)
     }
+    // Every relay we asked knows no way to the target (it may be gone), or the server would
+    // drop the signals as well: the attempt waits on a late ack at best (see SignalingUnreachable).
+    let unreachable = why === 'declined' && p.noRoute >= p.tried.size
     if (!this.mayBeOnServer(p.batch.topic, p.batch.to)) {
+      unreachable = true
       this.stats.withheld++
       this.signalsSent.inc({ path: 'withheld' })
-      return
+    } else {
+      this.signalsSent.inc({ path: 'fallback' })
+      for (const s of p.batch.signals) this.serverSignal(p.batch.topic, p.batch.to, p.batch.session, s.index, s.signal)
     }
-    this.signalsSent.inc({ path: 'fallback' })
-    for (const s of p.batch.signals) this.serverSignal(p.batch.topic, p.batch.to, p.batch.session, s.index, s.signal)
+    if (unreachable) this.emitSafe('unreachable', { topic: p.batch.topic, to: p.batch.to, session: p.batch.session })
   }
 
   /**
@@ -670,7 +693,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.stats.declines++
     this.stats.declineReasons[reason] = (this.stats.declineReasons[reason] ?? 0) + 1
     // 'no-route' is about this target, not the relay: it stays usable for others.
-    if (reason !== 'no-route') this.balancer.declined(relay)
+    if (reason === 'no-route') p.noRoute++
+    else this.balancer.declined(relay)
     this.balancer.finished(relay)
     this.pathFailed(p, relay)
   }
@@ -704,35 +728,64 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   }
 
   /**
-   * A newcomer's offer to the member that answered its announce: if no signal of that attempt
-   * comes back in time while the room still has no neighbour of ours, announce again now rather
-   * than at the next re-announce (seconds later). See bootstrapAnswerMs.
+   * A newcomer's offers to the members that answered its announce: if no signal of any of those
+   * attempts comes back in time while the room still has no neighbour of ours, dial another
+   * member that answered, or announce again, now rather than at the next re-announce (seconds
+   * later). One watchdog per announce round covers its offers. See bootstrapAnswerMs.
    */
   private watchBootstrap (topic: string, to: PeerId, session: string): void {
     const room = this.rooms.get(topic)
     if (room === undefined || this.roomNeighbours(room) > 0) return
+    if (room.bootstrap !== null && room.bootstrap.since >= room.announcedAt) {
+      room.bootstrap.to.set(to, session)
+      return
+    }
     this.bootstrapDone(room)
     const wait = Math.min(4 * this.o.bootstrapAnswerMs, Math.max(this.o.bootstrapAnswerMs, 3 * (room.replyMs ?? 0)))
+    const targets = new Map([[to, session]])
     const timer = this.init.clock.setTimeout(() => {
       room.bootstrap = null
-      if (!this.running || this.rooms.get(topic) !== room || this.roomNeighbours(room) > 0 || room.parked) return
-      const now = this.init.clock.now()
-      // Another member answered the same announce (and is subscribed): dial it, no new announce.
-      for (const [peer, at] of room.spare) {
-        room.spare.delete(peer)
-        // Still subscribed, most likely: rendezvous points stay, other answerers for reannounceMs.
-        if (peer === to || now - at >= 2 * this.o.reannounceMs) continue
-        this.stats.nextReply++
-        room.bootstrapAt = now
-        room.replies.delete(peer)
-        room.replies.set(peer, now)
-        room.view.saw(peer, now)
-        this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
-        return
-      }
-      this.announceAgain(topic, room, now, 'bootstrap')
+      this.bootstrapStalled(topic, room, targets)
     }, wait)
-    room.bootstrap = { to, session, timer }
+    room.bootstrap = { to: targets, since: this.init.clock.now(), timer }
+  }
+
+  /** Our bootstrap offers went unanswered (or the server says their targets are gone): the next way in. */
+  private bootstrapStalled (topic: string, room: Room, tried: ReadonlyMap<PeerId, string>): void {
+    if (!this.running || this.rooms.get(topic) !== room || this.roomNeighbours(room) > 0 || room.parked) return
+    const now = this.init.clock.now()
+    // Another member answered the same announce (and is subscribed): dial it, no new announce.
+    for (const [peer, at] of room.spare) {
+      room.spare.delete(peer)
+      // Still subscribed, most likely: rendezvous points stay, other answerers for reannounceMs.
+      if (tried.has(peer) || now - at >= 2 * this.o.reannounceMs) continue
+      this.stats.nextReply++
+      room.bootstrapAt = now
+      room.replies.delete(peer)
+      room.replies.set(peer, now)
+      room.view.saw(peer, now)
+      this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
+      return
+    }
+    this.announceAgain(topic, room, now, 'bootstrap')
+  }
+
+  /**
+   * The server had no subscriber to hand our addressed publish to `e.to`. A bootstrap target
+   * that is gone (it crashed or left since it answered our announce) is given up on at once,
+   * not after the watchdog; the pool hears of it either way (see SignalingUnreachable).
+   */
+  private readonly onUnreachable = (e: SignalingUnreachable): void => {
+    const room = this.rooms.get(e.topic)
+    const b = room?.bootstrap
+    const session = b?.to.get(e.to)
+    if (room === undefined || b == null || session === undefined) { this.emitSafe('unreachable', e); return }
+    b.to.delete(e.to)
+    if (b.to.size === 0) {
+      this.bootstrapDone(room)
+      this.bootstrapStalled(e.topic, room, new Map([[e.to, session]]))
+    }
+    this.emitSafe('unreachable', { topic: e.topic, to: e.to, session })
   }
 
   private bootstrapDone (room: Room): void {
@@ -751,7 +804,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const room = this.rooms.get(e.topic)
     room?.view.saw(e.from, this.init.clock.now())
     if (e.ymesh) this.sawOnServer(room, e.from)
-    if (room?.bootstrap != null && room.bootstrap.to === e.from && room.bootstrap.session === e.session) this.bootstrapDone(room)
+    if (room?.bootstrap != null && e.session !== undefined && room.bootstrap.to.get(e.from) === e.session) this.bootstrapDone(room)
     if (e.session !== undefined) {
       this.serverSessions.add(`${e.from}|${e.session}`)
       if (this.serverSessions.size > 1024) this.serverSessions.delete(this.serverSessions.values().next().value as string)
@@ -767,20 +820,25 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.sawOnServer(room, e.from)
     const roomNeighbours = this.roomNeighbours(room)
     if (e.to !== undefined) {
-      // A reply to our announce. A newcomer dials one answering member through the server; the
-      // rest of the room comes through that member's rosters, signaled through the mesh.
-      // One reply per announce round: a reply to our repeated announce is taken even if one to
-      // the first was (that member may have crashed before our offer reached it).
-      if (roomNeighbours === 0 && room.bootstrapAt >= room.announcedAt) {
+      // A reply to our announce. A newcomer dials `bootstrapDials` answering members through the
+      // server; the rest of the room comes through their rosters, signaled through the mesh.
+      // So many replies per announce round: replies to our repeated announce are taken even if
+      // ones to the first were (those members may have crashed before our offers reached them).
+      const round = room.bootstrapAt >= room.announcedAt
+      if (roomNeighbours === 0 && round && room.bootstrapTaken >= this.o.bootstrapDials) {
         this.stats.ignored++
-        if (e.from !== room.bootstrap?.to) room.spare.set(e.from, now)
+        if (room.bootstrap?.to.has(e.from) !== true) room.spare.set(e.from, now)
         if (room.spare.size > 8) room.spare.delete(room.spare.keys().next().value as PeerId)
         return
       }
       if (roomNeighbours === 0) {
+        if (!round) {
+          room.bootstrapTaken = 0
+          room.replyMs = now - room.announcedAt
+          room.spare.clear()
+        }
+        room.bootstrapTaken++
         room.bootstrapAt = now
-        room.replyMs = now - room.announcedAt
-        room.spare.clear()
       }
       room.view.saw(e.from, now)
       room.replies.delete(e.from)

@@ -17,6 +17,12 @@ export interface MemorySignalingHubOptions {
   readonly latencyMs?: number
   /** Honour `to` on publishes and `quiet` on subscribes (ymesh extensions). false behaves like y-webrtc's server. Default true. */
   readonly addressed?: boolean
+  /**
+   * Answer an addressed publish that reached nobody with `{type:'undelivered'}`, as
+   * @ymesh/signaling-server does when it runs alone (behind Redis it cannot tell). Default true
+   * (false also with `addressed: false`).
+   */
+  readonly undelivered?: boolean
   /** Rewrite (return a message) or drop (return null) each publish, as a malicious server would. */
   readonly tamper?: (message: Record<string, unknown>, from: PeerId) => Record<string, unknown> | null
 }
@@ -147,7 +153,11 @@ export class MemorySignalingHub {
         const skipQuiet = to === undefined && ymesh && tampered.all !== true
         const receivers = [...this.subscribers].filter((s) => s.topics.has(topic) && (to === undefined || s.topics.get(topic) === to) &&
           !(s === sub && ymesh) && !(skipQuiet && s.quiet.has(topic)))
-        if (to !== undefined && receivers.length === 0) this.undelivered++
+        // As @ymesh/signaling-server running alone: an addressed publish nobody took is answered.
+        if (to !== undefined && receivers.length === 0) {
+          this.undelivered++
+          if (this.options.undelivered !== false) this.deliver(sub, { type: 'undelivered', topic, to })
+        }
         const out: Record<string, unknown> = { type: 'publish', topic, data: tampered.data, clients: receivers.length }
         if (to !== undefined) out.to = to
         for (const receiver of receivers) this.deliver(receiver, out)

@@ -53,10 +53,26 @@ export interface SignalingStatus {
   readonly connected: boolean
 }
 
+/**
+ * Our signals to `to` in `topic` found no way to it: the signaling server had no subscriber with
+ * that id to hand an addressed publish to (it left the topic, or crashed), or, with hybrid
+ * signaling, every relay asked declined for want of a route (the signals then went to the server
+ * as well, or were withheld since it would drop them). A peer short of neighbours dials others
+ * now instead of waiting on that attempt.
+ */
+export interface SignalingUnreachable {
+  readonly topic: string
+  readonly to: PeerId
+  /** The link attempt, when known; undefined (the server's word) covers any attempt to `to`. */
+  readonly session?: string
+}
+
 export interface SignalingEvents {
   announce: (event: SignalingAnnounce) => void
   signal: (event: SignalingSignal) => void
   status: (event: SignalingStatus) => void
+  /** Only servers with the ymesh extension (and hybrid signaling) emit it. */
+  unreachable: (event: SignalingUnreachable) => void
 }
 
 export interface JoinOptions {

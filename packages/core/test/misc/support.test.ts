@@ -114,9 +114,18 @@ describe('SignalingClient', () => {
     h.message(42)
     h.message({ type: 'publish', topic: 'other', data: {} })
     h.message({ type: 'publish', topic: 't', data: { type: 'announce', from: me } }) // our own echo
+    const unreachable: unknown[] = []
+    client.on('unreachable', (e) => { unreachable.push(e) })
+    const gone = 'g'.repeat(43)
+    h.message({ type: 'undelivered', topic: 't', to: gone })
+    // Malformed, or about a topic we never joined: counted drops, nothing emitted.
+    h.message({ type: 'undelivered', topic: 't', to: 'not a peer id' })
+    h.message({ type: 'undelivered', topic: 'other', to: gone })
+    h.message({ type: 'undelivered', to: gone })
+    expect(unreachable).toEqual([{ topic: 't', to: gone }])
     expect(warnings).toEqual(['the signaling server refused a message'])
     expect(metrics.signalingDrops.get({ reason: 'unknown-type' })).toBe(1)
-    expect(metrics.signalingDrops.get({ reason: 'malformed' })).toBe(1)
+    expect(metrics.signalingDrops.get({ reason: 'malformed' })).toBe(4)
     expect(metrics.signalingDrops.get({ reason: 'not-joined' })).toBe(2)
     client.leave('t')
     expect(sent.at(-1)).toEqual({ type: 'unsubscribe', topics: ['t'] })

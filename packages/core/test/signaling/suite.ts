@@ -107,6 +107,23 @@ export function describeSignalingAcceptance (harness: SignalingHarness): void {
       for (const s of [a, b, c]) s.stop()
     }))
 
+    it('says when an addressed signal reached nobody (the addressee left or crashed), and not when it was delivered', () => withHarness(async (h) => {
+      const a = h.createSource(id('a')).source
+      const b = h.createSource(id('b')).source
+      const rb = record(b)
+      const unreachable: Array<{ topic: string, to: PeerId, session?: string }> = []
+      a.on('unreachable', (e) => { unreachable.push(e) })
+      a.start(); b.start(); a.join('room'); b.join('room')
+      await h.waitFor(() => a.connected && b.connected, 'both connected')
+      // b's subscription races a's publish on another socket: send until one lands.
+      await h.waitFor(() => { a.sendSignal('room', id('b'), offer, { addressed: true, session: 's1' }); return rb.signals.length > 0 }, 'a signal at b')
+      const early = unreachable.length // publishes that raced b's subscription
+      b.leave('room')
+      await h.waitFor(() => { a.sendSignal('room', id('b'), offer, { addressed: true, session: 's2' }); return unreachable.length > early }, "the server's word that b is gone")
+      expect(unreachable.at(-1)).toEqual({ topic: 'room', to: id('b') })
+      a.stop(); b.stop()
+    }))
+
     it('drops malformed publish data without emitting anything', () => withHarness(async (h) => {
       const { source: a, metrics } = h.createSource(id('a'))
       const ra = record(a)
