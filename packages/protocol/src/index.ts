@@ -82,6 +82,8 @@ export type { Hello, HelloProof } from './handshake.js'
 
 export { writePing, readPing, encodePing, decodePing, encodePong, decodePong } from './ping.js'
 export type { Ping, Pong } from './ping.js'
+export { writeClose, readClose, encodeClose, decodeClose } from './close.js'
+export type { Close, CloseKind } from './close.js'
 
 export {
   createEnvelope,

@@ -49,7 +49,9 @@ export const Tag = Object.freeze({
   /** End-to-end acknowledgement of a routed message (an envelope payload type). */
   RouteAck: 19,
   /** A relayed-signal message to a direct neighbour, straight over the connection (no envelope). */
-  RelayedSignalHop: 20
+  RelayedSignalHop: 20,
+  /** Closing a connection in order: 'bye', answered 'bye-ack', before the channel closes. */
+  Close: 21
 } as const)
 
 export type Tag = (typeof Tag)[keyof typeof Tag]
@@ -99,7 +101,8 @@ export const TAGS: readonly TagInfo[] = Object.freeze([
   info(Tag.RelayedSignal, 'relayed-signal', 'active', 'routed'),
   info(Tag.FileChunk, 'file-chunk', 'reserved', 'routed'),
   info(Tag.RouteAck, 'route-ack', 'active', 'routed'),
-  info(Tag.RelayedSignalHop, 'relayed-signal-hop', 'active', 'link')
+  info(Tag.RelayedSignalHop, 'relayed-signal-hop', 'active', 'link'),
+  info(Tag.Close, 'close', 'active', 'link')
 ])
 
 /** The table entry of `tag`, or undefined for a tag this version does not know. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  decodeHello, decodeHelloProof, decodePing, decodePong, encodeHello, encodeHelloProof, encodePing, encodePong,
+  decodeClose, decodeHello, decodeHelloProof, decodePing, decodePong, encodeClose, encodeHello, encodeHelloProof, encodePing, encodePong,
   HELLO_NONCE_SIZE, MAX_SEQUENCE, MAX_SIGNATURE_SIZE, MAX_VERSION_COUNT, PROTOCOL_VERSION, selectVersion, toPeerId,
   type Hello
 } from '@ymesh/protocol'
@@ -91,5 +91,20 @@ describe('ping / pong', () => {
     expect(() => decodePing(encoding.encode((e) => encoding.writeVarUint(e, MAX_SEQUENCE + 1)))).toThrow(/ping sequence is 4294967296/)
     expect(() => decodePong(new Uint8Array(0))).toThrow(/truncated/)
     expect(() => decodePong(new Uint8Array([1, 1]))).toThrow(/pong has 1 unexpected trailing bytes/)
+  })
+})
+
+describe('close', () => {
+  it('round-trips bye and bye-ack', () => {
+    expect(decodeClose(encodeClose({ kind: 'bye' }))).toEqual({ kind: 'bye' })
+    expect(decodeClose(encodeClose({ kind: 'bye-ack' }))).toEqual({ kind: 'bye-ack' })
+    expect(encodeClose({ kind: 'bye' })).toEqual(new Uint8Array([0]))
+  })
+
+  it('rejects unknown kinds, truncated and padded payloads', () => {
+    expect(() => encodeClose({ kind: 'later' as 'bye' })).toThrow(/cannot encode close kind later/)
+    expect(() => decodeClose(new Uint8Array([2]))).toThrow(/close kind is 2/)
+    expect(() => decodeClose(new Uint8Array(0))).toThrow(/truncated/)
+    expect(() => decodeClose(new Uint8Array([1, 0]))).toThrow(/close has 1 unexpected trailing bytes/)
   })
 })

@@ -6,10 +6,10 @@
  */
 import { ObservableV2 } from 'lib0/observable'
 import {
-  Chunker, decodeFrame, decodePong, encodeFrame, encodePing, LEGACY_MAX_FRAME_SIZE, MAX_SEQUENCE, Reassembler, Tag,
-  tagInfo, decodePing
+  Chunker, decodeClose, decodeFrame, decodePong, encodeClose, encodeFrame, encodePing, LEGACY_MAX_FRAME_SIZE, MAX_SEQUENCE,
+  Reassembler, Tag, tagInfo, decodePing
 } from '@ymesh/protocol'
-import type { Clock, Frame, Link, LinkCloseEvent, PeerId, Timer } from '@ymesh/protocol'
+import type { Clock, CloseKind, Frame, Link, LinkCloseEvent, PeerId, Timer } from '@ymesh/protocol'
 import { InvalidOptionsError } from '../errors.js'
 import type { CoreMetrics } from '../metrics/core-metrics.js'
 import type { Logger } from '../logger.js'
@@ -93,6 +93,18 @@ const DEFAULTS = {
 } as const
 
 const EWMA = 1 / 8
+/** How long a connection that said 'bye' waits for the answer before closing its link anyway. */
+const CLOSE_GRACE_MIN_MS = 1_000
+const CLOSE_GRACE_MAX_MS = 5_000
+
+/** Whether a link message is a 'close' frame (whichever kind). */
+const closeFrame = (data: Uint8Array): boolean => {
+  try {
+    return decodeFrame(data).tag === Tag.Close
+  } catch {
+    return false
+  }
+}
 
 /** Label for per-tag metrics: known tag names, everything else one bucket (bounded cardinality). */
 const tagLabel = (tag: number): string => tagInfo(tag)?.name ?? 'unknown'
@@ -215,9 +227,60 @@ export class Connection extends ObservableV2<ConnectionEvents> {
     return true
   }
 
-  /** Close the connection and its link. Idempotent. */
+  /**
+   * Close the connection and its link. Idempotent. The connection is closed at once (it emits
+   * 'close' and sends nothing more); a 'ymesh' connection whose link is open closes the link in
+   * order: it says 'bye', and closes the link when the remote answers (it has stopped sending),
+   * or the link closes, or after a grace (see the 'close' tag in PROTOCOL.md). No data channel
+   * then closes under a send on either side.
+   */
   close (reason = 'local'): void {
-    this.finish(reason, undefined, true)
+    if (this.closed) return
+    const inOrder = this.kind === 'ymesh' && this.link.state === 'open'
+    this.finish(reason, undefined, !inOrder)
+    if (inOrder) this.sayBye()
+  }
+
+  private sayBye (): void {
+    const link = this.link
+    const clock = this.options.clock
+    const done = (): void => {
+      clock.clearTimeout(grace)
+      link.off('message', answered)
+      link.off('close', done)
+      link.close()
+    }
+    // Its bye-ack, or its own bye (it closes too): either way the remote sends nothing more.
+    const answered = (data: Uint8Array): void => { if (closeFrame(data)) done() }
+    link.on('message', answered)
+    link.on('close', done)
+    const grace = clock.setTimeout(done, Math.min(CLOSE_GRACE_MAX_MS, Math.max(CLOSE_GRACE_MIN_MS, 4 * (this.rtt ?? 0))))
+    try {
+      link.send(encodeFrame(Tag.Close, encodeClose({ kind: 'bye' })))
+    } catch {
+      done() // a full or failed link: close as without the protocol
+    }
+  }
+
+  /** The remote closes in order: answer, as our last frame, and close our end. */
+  private receiveClose (payload: Uint8Array): void {
+    let kind: CloseKind
+    try {
+      kind = decodeClose(payload).kind
+    } catch {
+      this.options.metrics.drops.inc({ reason: 'malformed-frame' })
+      return
+    }
+    // A bye-ack on an open connection answers nothing we sent: a confused peer, but it too has
+    // stopped sending, so we close all the same.
+    if (kind === 'bye') {
+      try {
+        this.link.send(encodeFrame(Tag.Close, encodeClose({ kind: 'bye-ack' })))
+      } catch {
+        // The link could not take the answer: the remote closes after its grace.
+      }
+    }
+    this.finish('remote', undefined, true)
   }
 
   private flush (): void {
@@ -275,6 +338,7 @@ export class Connection extends ObservableV2<ConnectionEvents> {
       case Tag.Chunk: this.receiveChunk(frame.payload); return
       case Tag.Ping: this.receivePing(frame.payload); return
       case Tag.Pong: this.receivePong(frame.payload); return
+      case Tag.Close: this.receiveClose(frame.payload); return
       case Tag.Hello:
       case Tag.HelloProof:
         metrics.drops.inc({ reason: 'late-handshake' })

@@ -340,8 +340,11 @@ export class WebRtcLink extends ObservableV2<LinkEvents> implements Link {
    * to closed at once), at any point of the far side's sends; a channel close resets the
    * stream, so the far side's channel is 'closing' for a round trip first, and a send() there
    * throws instead. Nothing here touches a channel after close(). What is left: a far side
-   * whose JS thread stalls inside one send() for that whole round trip can still crash; only a
-   * fixed wrtc removes that.
+   * whose JS thread stalls inside one send() for that whole round trip can still crash. Above
+   * this, a ymesh Connection closes in order (the 'close' tag: bye, then the far side's answer
+   * as its last frame), so by the time a link closes the far side has stopped sending; links
+   * closed without it (a dead peer, a failed handshake, a whole transport at stop()) keep that
+   * residual risk, which only a fixed wrtc removes.
    */
   private release (pc: RTCPeerConnection | null, channel: RTCDataChannel | null): void {
     const closeConnection = (): void => {

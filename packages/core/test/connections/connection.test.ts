@@ -145,9 +145,63 @@ describe('Connection', () => {
     const reasons: string[] = []
     cb.on('close', ({ reason }) => { reasons.push(reason) })
     ca.close('pruned')
-    await net.sim.runUntil(() => reasons.length > 0)
+    expect(ca.state).toBe('closed')
+    await net.sim.runUntil(() => reasons.length > 0 && ca.link.state === 'closed')
     expect(reasons).toEqual(['remote'])
     expect(a.metrics.connectionsClosed.get({ reason: 'pruned' })).toBe(1)
-    expect(ca.link.state).toBe('closed')
+  })
+
+  it('closes in order: bye, then the answer as the last frame, and only then the links; nothing is sent once a side closed', async () => {
+    const net = network(testSeed(), { link: { latencyMs: 20, jitterMs: 0 } })
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca, cb] = await connectedPair(net, a, b)
+    const sent = (link: typeof ca.link, log: string[]): void => {
+      const send = link.send.bind(link)
+      link.send = (data) => { log.push(data[0] === Tag.Close ? `close:${data[data.length - 1] as number}` : String(data[0])); send(data) }
+    }
+    const [fromA, fromB] = [[] as string[], [] as string[]]
+    sent(ca.link, fromA)
+    sent(cb.link, fromB)
+    const closedAt: Record<string, number> = {}
+    ca.link.on('close', () => { closedAt.a = net.sim.clock.now() })
+    cb.link.on('close', () => { closedAt.b = net.sim.clock.now() })
+    const start = net.sim.clock.now()
+    ca.close('pruned')
+    // Neither side sends anything after this: a's connection is closed, b's stops with the bye.
+    expect(ca.send(Tag.Envelope, new Uint8Array([1]))).toBe(false)
+    await net.sim.runUntil(() => ca.link.state === 'closed' && cb.link.state === 'closed')
+    expect(fromA).toEqual(['close:0']) // bye
+    expect(fromB).toEqual(['close:1']) // bye-ack, its last frame
+    expect(cb.state).toBe('closed')
+    // a closed on the answer (a round trip), not after the grace (≥ 1 s).
+    expect(net.sim.clock.now() - start).toBeLessThan(500)
+    expect(Object.keys(closedAt).sort()).toEqual(['a', 'b'])
+  })
+
+  it('closes anyway after the grace when the remote does not answer (a peer that does not know the close tag)', async () => {
+    const net = network(testSeed())
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca, cb] = await connectedPair(net, a, b)
+    // The bye never gets an answer, as from a peer of an earlier version that ignores the tag.
+    const send = ca.link.send.bind(ca.link)
+    ca.link.send = (data) => { if (data[0] !== Tag.Close) send(data) }
+    const start = net.sim.clock.now()
+    ca.close()
+    await net.sim.runUntil(() => ca.link.state === 'closed')
+    expect(net.sim.clock.now() - start).toBeGreaterThanOrEqual(1_000)
+    expect(net.sim.clock.now() - start).toBeLessThanOrEqual(5_000)
+    expect(cb.state).toBe('open') // until its link reports the close
+    await net.sim.runUntil(() => cb.state === 'closed')
+  })
+
+  it('counts a malformed close frame as a drop and stays open', async () => {
+    const net = network(testSeed())
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca, cb] = await connectedPair(net, a, b)
+    ca.link.send(encodeFrame(Tag.Close, new Uint8Array([7])))
+    ca.link.send(encodeFrame(Tag.Close, new Uint8Array([])))
+    await net.sim.advance(100)
+    expect(b.metrics.drops.get({ reason: 'malformed-frame' })).toBe(2)
+    expect(cb.state).toBe('open')
   })
 })
