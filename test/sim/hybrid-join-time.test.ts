@@ -2,9 +2,9 @@
  * Issue 7's success and latency target on the simulator: time-to-connected (virtual time from
  * a peer's joinRoom to its degree reaching `low`) for hybrid signaling vs the server-only
  * addressed path, same seed, with 20 % of the relaying members crashing in the middle of the
- * joins. Success ≥ 99 % is asserted; the figures are printed. The latency target (hybrid p50/p99
- * ≤ 1.2 × server-only) is not asserted: p50 meets it at the edge, p99 does not yet (see
- * docs/hybrid-signaling.md, "Time to connected", for the figures and what still costs time).
+ * joins. Success ≥ 99 % and the p50 latency target (hybrid ≤ 1.2 × server-only) are asserted;
+ * p99 does not meet it yet and is printed (see docs/hybrid-signaling.md, "Time to connected", for
+ * the figures and what still costs time).
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { MeshPeer } from '@ymesh/core'
@@ -76,7 +76,11 @@ describe('hybrid signaling: time to connected with relays crashing mid-join', ()
     console.log(report)
     expect(hybrid.failed, report).toBe(0) // ≥ 99 % of 20 joins is all of them
     expect(serverOnly.failed, report).toBe(0)
-    // Issue 7's latency target, not met yet (docs/hybrid-signaling.md): hybrid p50 and p99 ≤ 1.2 × server-only.
-    console.log(`ratio p50 ${(quantile(hybrid.times, 0.5) / quantile(serverOnly.times, 0.5)).toFixed(2)}, p99 ${(quantile(hybrid.times, 0.99) / quantile(serverOnly.times, 0.99)).toFixed(2)} (target ≤ 1.2)`)
+    // Issue 7's latency target (docs/hybrid-signaling.md): hybrid p50 and p99 ≤ 1.2 × server-only.
+    // Virtual time, so no noise: p50 is asserted (1.16–1.17 on every seed tried); p99, the slowest
+    // of 20 joins, is not met yet with the default bootstrapDials and is printed.
+    const p50 = quantile(hybrid.times, 0.5) / quantile(serverOnly.times, 0.5)
+    console.log(`ratio p50 ${p50.toFixed(2)}, p99 ${(quantile(hybrid.times, 0.99) / quantile(serverOnly.times, 0.99)).toFixed(2)} (target ≤ 1.2)`)
+    expect(p50, report).toBeLessThanOrEqual(1.2)
   })
 })
