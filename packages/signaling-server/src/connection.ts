@@ -195,8 +195,9 @@ export class Connection implements Subscriber {
         const elsewhere = this.ctx.forward(m.topic, m.data, m.to, skipQuiet)
         // ymesh extension: an addressed publish nobody took is answered, so its sender moves on
         // (the peer it addressed has left the topic or crashed) instead of waiting for a timeout.
-        // Not when other servers may hold the peer (Redis): no server can tell then.
-        if (m.to !== undefined && delivered === 0 && !elsewhere) {
+        // Not when other servers may hold the peer (Redis): no server can tell then. Only to a
+        // subscriber of the topic, which sees its members' announces anyway.
+        if (m.to !== undefined && delivered === 0 && !elsewhere && this.topics.has(m.topic)) {
           this.send('undelivered', JSON.stringify({ type: 'undelivered', topic: m.topic, to: m.to }))
         }
         return

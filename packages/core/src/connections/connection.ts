@@ -97,10 +97,11 @@ const EWMA = 1 / 8
 const CLOSE_GRACE_MIN_MS = 1_000
 const CLOSE_GRACE_MAX_MS = 5_000
 
-/** Whether a link message is a 'close' frame (whichever kind). */
+/** Whether a link message is a well-formed 'close' frame (either kind). */
 const closeFrame = (data: Uint8Array): boolean => {
   try {
-    return decodeFrame(data).tag === Tag.Close
+    const frame = decodeFrame(data)
+    return frame.tag === Tag.Close && decodeClose(frame.payload) !== undefined
   } catch {
     return false
   }
@@ -244,22 +245,30 @@ export class Connection extends ObservableV2<ConnectionEvents> {
   private sayBye (): void {
     const link = this.link
     const clock = this.options.clock
+    const bye = encodeFrame(Tag.Close, encodeClose({ kind: 'bye' }))
     const done = (): void => {
       clock.clearTimeout(grace)
       link.off('message', answered)
       link.off('close', done)
+      link.off('buffered-amount-low', send)
       link.close()
     }
     // Its bye-ack, or its own bye (it closes too): either way the remote sends nothing more.
     const answered = (data: Uint8Array): void => { if (closeFrame(data)) done() }
+    const send = (): void => {
+      try {
+        link.send(bye)
+        link.off('buffered-amount-low', send)
+      } catch (error) {
+        // A full link (under load, when it matters most): the bye goes when it drains, within the grace.
+        if ((error as Error).name !== 'SendQueueFullError') done()
+      }
+    }
     link.on('message', answered)
     link.on('close', done)
+    link.on('buffered-amount-low', send)
     const grace = clock.setTimeout(done, Math.min(CLOSE_GRACE_MAX_MS, Math.max(CLOSE_GRACE_MIN_MS, 4 * (this.rtt ?? 0))))
-    try {
-      link.send(encodeFrame(Tag.Close, encodeClose({ kind: 'bye' })))
-    } catch {
-      done() // a full or failed link: close as without the protocol
-    }
+    send()
   }
 
   /** The remote closes in order: answer, as our last frame, and close our end. */
@@ -365,7 +374,7 @@ export class Connection extends ObservableV2<ConnectionEvents> {
     }
     this.armStallTimer()
     if (frame === null) return
-    if (frame.tag === Tag.Ping || frame.tag === Tag.Pong || frame.tag === Tag.Hello || frame.tag === Tag.HelloProof) {
+    if (frame.tag === Tag.Ping || frame.tag === Tag.Pong || frame.tag === Tag.Close || frame.tag === Tag.Hello || frame.tag === Tag.HelloProof) {
       this.options.metrics.drops.inc({ reason: 'chunked-control-frame' })
       return
     }

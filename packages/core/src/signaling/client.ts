@@ -308,8 +308,12 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     }
     if (m.type === 'undelivered') {
       // ymesh extension: an addressed publish of ours reached nobody (see SignalingUnreachable).
-      if (typeof m.topic !== 'string' || !this.topics.has(m.topic) || !isValidPeerIdString(m.to)) {
+      if (typeof m.topic !== 'string' || !isValidPeerIdString(m.to)) {
         this.options.metrics.signalingDrops.inc({ reason: 'malformed' })
+        return
+      }
+      if (!this.topics.has(m.topic)) {
+        this.options.metrics.signalingDrops.inc({ reason: 'not-joined' })
         return
       }
       this.emitSafe('unreachable', { topic: m.topic, to: m.to })

@@ -61,7 +61,8 @@ export interface HybridSignalingOptions {
    * the same round (default 1; at least 1). The rest of the room comes through their rosters,
    * signaled through the mesh. A member that crashed or left between answering and our offer
    * costs little with one: a server with the ymesh extension says so at once ('undelivered'),
-   * and the next answering member is dialed (otherwise the bootstrap watchdog does it). Two
+   * and the next answering member is dialed (otherwise the bootstrap watchdog does it; with
+   * several dials, once every one of them is gone or silent). Two
    * give a newcomer two neighbours, so two relay paths, from the start, which shortens the
    * slowest joins when relays crash; but each further dial costs a link's offer and answer at
    * the server, about half again the server's bytes of a staggered join on the simulator.
@@ -745,14 +746,20 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const targets = new Map([[to, session]])
     const timer = this.init.clock.setTimeout(() => {
       room.bootstrap = null
-      this.bootstrapStalled(topic, room, targets)
+      this.bootstrapStalled(topic, room, targets, true)
     }, wait)
     room.bootstrap = { to: targets, since: this.init.clock.now(), timer }
   }
 
-  /** Our bootstrap offers went unanswered (or the server says their targets are gone): the next way in. */
-  private bootstrapStalled (topic: string, room: Room, tried: ReadonlyMap<PeerId, string>): void {
-    if (!this.running || this.rooms.get(topic) !== room || this.roomNeighbours(room) > 0 || room.parked) return
+  /**
+   * Our bootstrap offers went unanswered (or the server says their targets are gone): the next
+   * way in. Another member that answered the same announce is dialed now; with none, we announce
+   * again, but only from the watchdog (`announce`): an 'undelivered' arrives within a server
+   * round trip, and fake replies must not make a newcomer announce (and the room answer) that often.
+   * Returns whether it moved on.
+   */
+  private bootstrapStalled (topic: string, room: Room, tried: ReadonlyMap<PeerId, string>, announce: boolean): boolean {
+    if (!this.running || this.rooms.get(topic) !== room || this.roomNeighbours(room) > 0 || room.parked) return false
     const now = this.init.clock.now()
     // Another member answered the same announce (and is subscribed): dial it, no new announce.
     for (const [peer, at] of room.spare) {
@@ -765,15 +772,18 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       room.replies.set(peer, now)
       room.view.saw(peer, now)
       this.emitSafe('announce', { topic, from: peer, ymesh: true, to: this.localPeer })
-      return
+      return true
     }
+    if (!announce) return false
     this.announceAgain(topic, room, now, 'bootstrap')
+    return true
   }
 
   /**
-   * The server had no subscriber to hand our addressed publish to `e.to`. A bootstrap target
-   * that is gone (it crashed or left since it answered our announce) is given up on at once,
-   * not after the watchdog; the pool hears of it either way (see SignalingUnreachable).
+   * The server had no subscriber to hand our addressed publish to `e.to`. When every bootstrap
+   * target is gone (crashed or left since it answered our announce), another member that
+   * answered is dialed at once, not after the watchdog; with none, the watchdog stays armed and
+   * announces again in its time. The pool hears of it either way (see SignalingUnreachable).
    */
   private readonly onUnreachable = (e: SignalingUnreachable): void => {
     const room = this.rooms.get(e.topic)
@@ -781,10 +791,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const session = b?.to.get(e.to)
     if (room === undefined || b == null || session === undefined) { this.emitSafe('unreachable', e); return }
     b.to.delete(e.to)
-    if (b.to.size === 0) {
-      this.bootstrapDone(room)
-      this.bootstrapStalled(e.topic, room, new Map([[e.to, session]]))
-    }
+    if (b.to.size === 0 && this.bootstrapStalled(e.topic, room, new Map([[e.to, session]]), false)) this.bootstrapDone(room)
     this.emitSafe('unreachable', { topic: e.topic, to: e.to, session })
   }
 

@@ -156,7 +156,7 @@ export class MemorySignalingHub {
         // As @ymesh/signaling-server running alone: an addressed publish nobody took is answered.
         if (to !== undefined && receivers.length === 0) {
           this.undelivered++
-          if (this.options.undelivered !== false) this.deliver(sub, { type: 'undelivered', topic, to })
+          if (this.options.undelivered !== false && sub.topics.has(topic)) this.deliver(sub, { type: 'undelivered', topic, to })
         }
         const out: Record<string, unknown> = { type: 'publish', topic, data: tampered.data, clients: receivers.length }
         if (to !== undefined) out.to = to

@@ -118,6 +118,16 @@ export function describeSignalingAcceptance (harness: SignalingHarness): void {
       // b's subscription races a's publish on another socket: send until one lands.
       await h.waitFor(() => { a.sendSignal('room', id('b'), offer, { addressed: true, session: 's1' }); return rb.signals.length > 0 }, 'a signal at b')
       const early = unreachable.length // publishes that raced b's subscription
+      // Delivered: no word back.
+      a.sendSignal('room', id('b'), offer, { addressed: true, session: 's1b' })
+      await h.waitFor(() => rb.signals.some((s) => s.session === 's1b'), 'a delivered signal at b')
+      // a round trip later (a's next publish reached b), any word about it would have reached a.
+      const announcesBefore = rb.announces.filter((e) => e.from === id('a')).length
+      a.announce('room')
+      await h.waitFor(() => rb.announces.filter((e) => e.from === id('a')).length > announcesBefore, "a's next announce at b")
+      a.announce('room', id('b'))
+      await h.waitFor(() => rb.announces.some((e) => e.from === id('a') && e.to === id('b')), "a's reply at b")
+      expect(unreachable.length).toBe(early)
       b.leave('room')
       await h.waitFor(() => { a.sendSignal('room', id('b'), offer, { addressed: true, session: 's2' }); return unreachable.length > early }, "the server's word that b is gone")
       expect(unreachable.at(-1)).toEqual({ topic: 'room', to: id('b') })
