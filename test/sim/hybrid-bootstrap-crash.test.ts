@@ -139,7 +139,7 @@ describe('hybrid signaling: members a roster names have crashed', () => {
   /**
    * A quarter of the settled room crashes just before a newcomer joins, so its first
    * neighbour's roster still names them (their links have not timed out yet). When the newcomer
-   * dials one of them, a relay's 'no-route' decline, a withheld fallback or the server's
+   * dials one of them, a relay's 'no-route' decline or the server's
    * 'undelivered' reports it unreachable. Measured: how long after each such word (while the
    * newcomer is below `low`) its next offer went out, the time to degree `low`, and whether a
    * working connection was ever pruned to make room for attempts still in flight.

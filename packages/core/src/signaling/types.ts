@@ -57,7 +57,8 @@ export interface SignalingStatus {
  * Our signals to `to` in `topic` found no way to it: the signaling server had no subscriber with
  * that id to hand an addressed publish to (it left the topic, or crashed), or, with hybrid
  * signaling, every relay asked declined for want of a route (the signals then went to the server
- * as well, or were withheld since it would drop them). A peer short of neighbours dials others
+ * as well, or were withheld since it would drop them). Not a relay timeout: under load most
+ * late capsules still arrive. A peer short of neighbours dials others
  * now instead of waiting on that attempt.
  */
 export interface SignalingUnreachable {
