@@ -62,10 +62,10 @@ export interface HybridSignalingOptions {
    * signaled through the mesh. A member that crashed or left between answering and our offer
    * costs little with one: a server with the ymesh extension says so at once ('undelivered'),
    * and the next answering member is dialed (otherwise the bootstrap watchdog does it; with
-   * several dials, once every one of them is gone or silent). Two
-   * give a newcomer two neighbours, so two relay paths, from the start, which shortens the
-   * slowest joins when relays crash; but each further dial costs a link's offer and answer at
-   * the server, about half again the server's bytes of a staggered join on the simulator.
+   * several dials, once every one of them is gone or silent). Two give a newcomer two
+   * neighbours, so two relay paths, from the start, which shortens the slowest joins when
+   * relays crash; but each further dial costs a link's offer and answer at the server, about
+   * half again the server's bytes of a staggered join on the simulator (docs/hybrid-signaling.md).
    */
   readonly bootstrapDials?: number
   /**
