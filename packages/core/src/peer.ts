@@ -743,7 +743,10 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
       for (const [peer, c] of room.candidates) if (c.failures >= this.pool.maxFailures) room.candidates.delete(peer)
       const hybrid = this.hybrid
       const rank = hybrid === null ? undefined : (p: PeerId): number => hybrid.dialRank(room.topic, p)
-      const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic, 'plan'), open: this.degree(room.topic, 'open'), total: this.entries.size, now, ...(rank === undefined ? {} : { rank }) }, this.rng)
+      const open = this.degree(room.topic, 'open')
+      // With a room neighbour, hybrid signaling relays our dials through the mesh: spare ones are cheap.
+      const spare = hybrid !== null && open > 0 ? hybrid.spareDials : 0
+      const dials = planDials(this.pool, { candidates: room.candidates.values(), busy, degree: this.degree(room.topic, 'plan'), open, total: this.entries.size, now, spare, ...(rank === undefined ? {} : { rank }) }, this.rng)
       for (const remote of dials) {
         const c = room.candidates.get(remote) as Candidate
         const session = c.ymesh ? randomSession(this.rng) : undefined

@@ -122,6 +122,11 @@ export interface DialPlanInput {
    * stuck behind a relay that crashed.
    */
   readonly rank?: (peer: PeerId) => number
+  /**
+   * Dials beyond `target` while the room has fewer than `low` open connections, within `high`
+   * (a hedge: the slowest of several attempts no longer sets the time to `low`). Default 0.
+   */
+  readonly spare?: number
 }
 
 /**
@@ -138,7 +143,8 @@ export const planDials = (options: ResolvedPoolOptions, input: DialPlanInput, rn
     ;(options.anchors.has(c.peer) ? anchors : others).push(c.peer)
   }
   const open = input.open ?? input.degree
-  const room = Math.max(0, options.degree.target - input.degree, Math.min(options.degree.low - open, options.degree.high - input.degree))
+  const hedge = open < options.degree.low ? Math.max(0, input.spare ?? 0) : 0
+  const room = Math.max(0, Math.min(options.degree.target + hedge, options.degree.high) - input.degree, Math.min(options.degree.low - open, options.degree.high - input.degree))
   const capacity = Math.max(0, options.maxConnections - input.total)
   // Anchors are always dialed, whatever the degree.
   const plan = anchors.slice(0, capacity)

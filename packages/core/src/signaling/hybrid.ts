@@ -69,6 +69,13 @@ export interface HybridSignalingOptions {
    */
   readonly bootstrapDials?: number
   /**
+   * Dials beyond what it needs that a member below the pool's `low`, with a room neighbour
+   * already, makes (default 1; 0 turns it off). Its signals go through the mesh, so a spare dial
+   * costs the server nothing; in exchange the slowest attempt no longer sets the time to `low`,
+   * nor does a member that crashed after a roster named it. The surplus stays within `high`.
+   */
+  readonly spareDials?: number
+  /**
    * A member with room neighbours, but fewer than it wants (the pool's `low`) while it knows of
    * members it is not connected to, that gained none for this long announces again (doubling
    * up to 30 s), so the rendezvous points answer and make room for it. A parked member that is
@@ -248,6 +255,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private readonly acksOwed = new Map<PeerId, { seqs: number[], timer: Timer | null }>()
   /** Per member learned from a roster: the neighbour that listed it, a relay that knows it (a newcomer's first neighbour). */
   private readonly introducer = new Map<PeerId, PeerId>()
+  /** Per member: when a neighbour's roster said it is connected to it (age 0), so its introducer relays in one hop. */
+  private readonly adjacentAt = new Map<PeerId, number>()
   /** Broadcast announces seen per `topic|peer`: a repeated one means nobody answered the first. */
   private readonly announcesSeen = new Map<string, number>()
   /** Per author: the neighbours its last capsule named as reaching it (sealed by it). */
@@ -276,7 +285,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       reannounceMs: o.reannounceMs ?? 3_000,
       stallMs: o.stallMs ?? 10_000,
       bootstrapAnswerMs: o.bootstrapAnswerMs ?? 1_000,
-      bootstrapDials: Math.max(1, Math.floor(o.bootstrapDials ?? 1))
+      bootstrapDials: Math.max(1, Math.floor(o.bootstrapDials ?? 1)),
+      spareDials: Math.max(0, Math.floor(o.spareDials ?? 1))
     }
     this.inner = init.inner
     this.localPeer = init.inner.localPeer
@@ -350,6 +360,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.acksOwed.clear()
     this.replyVia.clear()
     this.introducer.clear()
+    this.adjacentAt.clear()
     this.reachOf.clear()
     this.withSignals.clear()
     this.serverSessions.clear()
@@ -394,6 +405,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     return [...this.rooms].filter(([, r]) => r.parked).map(([t]) => t)
   }
 
+  /** See HybridSignalingOptions.spareDials. */
+  get spareDials (): number {
+    return this.o.spareDials
+  }
+
   /** Members of `topic` this peer knows of through the server and the mesh. */
   members (topic: string): number {
     return this.rooms.get(topic)?.view.size ?? 0
@@ -402,9 +418,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   /**
    * How early the pool should dial `peer` in `topic`, lower first: a member that answered our
    * announce through the server within reannounceMs (it is subscribed now — when our mesh paths
-   * died, members learned through them may be parked and out of reach); then members some
-   * neighbour is connected to now (alive, one relay hop away); then by how stale their last
-   * sighting is: a crashed member still listed in rosters costs an answer timeout.
+   * died, members learned through them may be parked and out of reach); then members a
+   * neighbour's roster said it is connected to, within 1.5 s (one relay hop away: a member two
+   * hops away costs a newcomer ~4 link latencies more); then by how stale their last sighting
+   * is: a crashed member still listed in rosters costs an answer timeout.
    */
   dialRank (topic: string, peer: PeerId): number {
     const room = this.rooms.get(topic)
@@ -412,8 +429,10 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const now = this.init.clock.now()
     const replied = room.replies.get(peer)
     if (replied !== undefined && now - replied < this.o.reannounceMs) return -1
+    const introducer = this.introducer.get(peer)
+    if (introducer !== undefined && this.init.neighbours.get(introducer) !== undefined && now - (this.adjacentAt.get(peer) ?? -Infinity) < 1_500) return 0
     const age = room.view.ageOf(peer, now)
-    return age === undefined || age < 1_500 ? 0 : 1 + Math.floor(age / 5_000)
+    return age === undefined || age < 1_500 ? 1 : 2 + Math.floor(age / 5_000)
   }
 
   sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
@@ -638,6 +657,9 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   /** Our roster for `topic`, with the members we know to be parked (ourselves included). */
   private sendRoster (to: PeerId, topic: string, room: Room, now: number): void {
+    // Our room neighbours go at age 0: we are connected to them now, so we relay to them in one
+    // hop (a newcomer dials them first, see dialRank).
+    this.sawNeighbours(topic, room, now)
     const entries = room.view.roster(now, MAX_ROSTER_ENTRIES)
     let points: Set<PeerId> | undefined
     const elected = (): Set<PeerId> => (points ??= room.view.rendezvousPoints(this.o.rendezvous))
@@ -929,7 +951,15 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     for (const [peer, age] of entries) {
       if (parked !== undefined && peer !== this.localPeer) this.heardServerState(room, peer, parked.has(peer), now - age)
       if (peer === from) continue
-      if (!this.introducer.has(peer) || this.init.neighbours.get(this.introducer.get(peer) as PeerId) === undefined) this.introducer.set(peer, from)
+      if (age === 0) {
+        // Seen by `from` this very moment: connected to it (see sendRoster), so `from` relays to it in one hop.
+        this.introducer.set(peer, from)
+        this.adjacentAt.delete(peer)
+        this.adjacentAt.set(peer, now)
+        if (this.adjacentAt.size > 4096) this.adjacentAt.delete(this.adjacentAt.keys().next().value as PeerId)
+      } else if (!this.introducer.has(peer) || this.init.neighbours.get(this.introducer.get(peer) as PeerId) === undefined) {
+        this.introducer.set(peer, from)
+      }
       if (this.introducer.size > 4096) this.introducer.delete(this.introducer.keys().next().value as PeerId)
       if (!room.view.saw(peer, now, age)) continue
       this.stats.learned++
@@ -949,6 +979,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (room.serverState.size > 4096) room.serverState.delete(room.serverState.keys().next().value as PeerId)
   }
 
+  /** A first-hand sighting, now, of each neighbour connected for `topic`. */
+  private sawNeighbours (topic: string, room: Room, now: number): void {
+    for (const c of this.init.neighbours.all()) if (c.room === topic || this.init.servesTopic?.(c.remotePeer, topic) === true) room.view.saw(c.remotePeer, now)
+  }
+
   private neighbourIds (): PeerId[] {
     return [...this.init.neighbours.all()].map((c) => c.remotePeer)
   }
@@ -959,7 +994,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const sendRosters = now - this.lastRoster >= this.o.rosterIntervalMs
     if (sendRosters) this.lastRoster = now
     for (const [topic, room] of this.rooms) {
-      for (const c of this.init.neighbours.all()) if (c.room === topic || this.init.servesTopic?.(c.remotePeer, topic) === true) room.view.saw(c.remotePeer, now)
+      this.sawNeighbours(topic, room, now)
       room.view.expire(now)
       const roomNeighbours = this.neighbourIds().filter((p) => room.view.has(p))
       if (sendRosters) for (const p of roomNeighbours) this.sendRoster(p, topic, room, now)

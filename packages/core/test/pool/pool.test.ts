@@ -91,6 +91,18 @@ describe('pool decisions', () => {
     expect(() => resolvePoolOptions({ answerTimeoutMs: -1 })).toThrow(/answerTimeoutMs/)
   })
 
+  it('spare dials go beyond target only while the room is below low by open connections, and never beyond high', () => {
+    const o = resolvePoolOptions({ degree: { low: 3, target: 4, high: 6 }, redundancy: 2 })
+    const candidates = Array.from({ length: 10 }, (_, i) => candidate(i))
+    const plan = (degree: number, open: number, spare: number): number => planDials(o, { candidates, busy: new Set(), degree, open, total: degree, now: 0, spare }, rng).length
+    expect(plan(1, 1, 0)).toBe(3) // up to target
+    expect(plan(1, 1, 1)).toBe(4) // one beyond it
+    expect(plan(1, 1, 5)).toBe(5) // up to high at most
+    expect(plan(5, 1, 1)).toBe(1) // the same bound counts attempts in flight
+    expect(plan(3, 3, 1)).toBe(1) // at low: up to target, no spare
+    expect(plan(4, 3, 1)).toBe(0)
+  })
+
   it('accepts a newcomer it answered even when every shared room is at high, but never beyond maxConnections', () => {
     const o = resolvePoolOptions({ maxConnections: 10 })
     expect(acceptIncoming(o, p(1), [8], 8)).toBe(false)

@@ -41,6 +41,55 @@ describe('hybrid signaling on a small mesh', () => {
   })
 })
 
+describe('a newcomer\'s first dials through the mesh', () => {
+  async function newcomerIn (options: { spareDials?: number }): Promise<{ first: MeshPeer, offers: string[], members: MeshPeer[], newcomer: MeshPeer }> {
+    const m = mesh = await createMesh(5)
+    const POOL6 = { degree: { low: 3, target: 4, high: 6 }, redundancy: 2 }
+    const members: MeshPeer[] = []
+    for (let i = 0; i < 12; i++) {
+      const p = await m.add(`m${i}`, { pool: POOL6 })
+      await p.joinRoom('room')
+      members.push(p)
+      await m.net.sim.advance(800)
+    }
+    await m.net.sim.advance(12_000) // rosters went round: every member knows the whole room
+    const newcomer = await m.add('newcomer', { pool: POOL6, hybridSignaling: options })
+    const hybrid = newcomer.hybrid!
+    const offers: string[] = []
+    let firstId: string | null = null
+    const sendSignal = hybrid.sendSignal.bind(hybrid)
+    hybrid.sendSignal = (topic, to, signal, o) => { if (signal.type === 'offer' && firstId !== null) offers.push(to); sendSignal(topic, to, signal, o) }
+    newcomer.on('connection-open', ({ connection }) => { firstId ??= connection.remotePeer })
+    await newcomer.joinRoom('room')
+    await m.net.sim.runUntil(() => firstId !== null, { maxEvents: 5_000_000 })
+    await m.net.sim.advance(20) // the first neighbour's roster, and the dials it leads to
+    return { first: members.find((p) => p.peerId === firstId)!, offers, members, newcomer }
+  }
+
+  it('go to members its first neighbour is connected to (one relay hop), and one more than it needs', async () => {
+    const { first, offers, members, newcomer } = await newcomerIn({})
+    const adjacent = new Set(first.connections.map((c) => c.remotePeer))
+    // The roster named the whole room, and the members next to the first neighbour rank first.
+    expect(newcomer.hybrid!.members('room')).toBeGreaterThanOrEqual(members.length)
+    const farther = members.filter((p) => p !== first && !adjacent.has(p.peerId))
+    expect(farther.length).toBeGreaterThan(0)
+    for (const p of members) {
+      if (p === first) continue
+      const rank = newcomer.hybrid!.dialRank('room', p.peerId)
+      if (adjacent.has(p.peerId)) expect(rank).toBe(0)
+      else expect(rank).toBeGreaterThanOrEqual(1)
+    }
+    // target 4 − 1 open + 1 spare, all through the mesh to the first neighbour's neighbours.
+    expect(offers).toHaveLength(4)
+    for (const to of offers) expect(adjacent.has(to as never)).toBe(true)
+  })
+
+  it('without spare dials it dials up to its target only', async () => {
+    const { offers } = await newcomerIn({ spareDials: 0 })
+    expect(offers).toHaveLength(3)
+  })
+})
+
 describe('rooms learned over an existing connection', () => {
   it('a roster for a room makes our connection to its sender serve that room, though it was opened for another', async () => {
     // The server carries nothing for 'general': what each learns of it comes through the mesh.
