@@ -137,22 +137,19 @@ describe('hybrid signaling: the newcomer\'s way in crashes', () => {
 
 describe('hybrid signaling: members a roster names have crashed', () => {
   /**
-   * Two parked members of a five-member room crashed a while before a newcomer joins: their
-   * links have timed out, so no relay has a way to them, but rosters still name them (a member
-   * leaves the views only after memberMaxAgeMs). The newcomer dials the live members it learns
-   * of first, and needs more than there are, so it dials a crashed one too; the relays' 'no-route'
-   * declines (or the server's 'undelivered') report it unreachable. Measured: how long after
-   * each such word (while the newcomer is below `low`) its next offer went out, the time to
-   * degree `low`, and whether a working connection was ever pruned to make room for attempts
-   * still in flight.
+   * A quarter of the settled room crashes just before a newcomer joins, so its first
+   * neighbour's roster still names them (their links have not timed out yet). When the newcomer
+   * dials one of them that its relay has no way to, the relay's 'no-route' decline (or the
+   * server's 'undelivered') reports it unreachable. Measured: how long after each such word
+   * (while the newcomer is below `low`) its next offer went out, the time to degree `low`, and
+   * whether a working connection was ever pruned to make room for attempts still in flight.
    */
   async function crashedNamed (seed: number): Promise<{ lowMs: number, words: number, reactionMs: number[], prunedBelowLow: number }> {
-    const { m, members } = await settledRoom(seed, {}, {}, 5)
-    // Parked ones: the rendezvous points stay, so the newcomer's announce is answered.
-    for (const p of members.filter((q) => q.hybrid!.parkedTopics().length > 0).slice(0, 2)) m.crash(p)
-    await m.net.sim.advance(12_000) // their neighbours' dead-peer timeout (10 s)
-    // No spare dials: the newcomer dials exactly up to its target, so the reaction to the word
-    // is what gets it its next attempt.
+    const { m, members } = await settledRoom(seed, {})
+    for (const p of members.slice(0, 2)) m.crash(p)
+    await m.net.sim.advance(200)
+    // No spare dials: with them the newcomer mostly reaches `low` before any word comes back,
+    // and the reaction to the word is what this measures.
     const newcomer = await m.add('newcomer', { pool: POOL, hybridSignaling: { spareDials: 0 } })
     const hybrid = newcomer.hybrid!
     const clock = m.net.sim.clock
@@ -174,7 +171,13 @@ describe('hybrid signaling: members a roster names have crashed', () => {
   }
 
   it('the newcomer dials another member as soon as the mesh or the server says one is out of reach, and never prunes a working link for attempts in flight', async () => {
-    const r = await crashedNamed(testSeed())
+    // Whether the newcomer dials a crashed member that its relay has no way to before it
+    // reaches low depends on the seed (it dials first the members its first neighbour is
+    // connected to): take the first of the seeds derived from the test's seed on which it does
+    // (1 in 12 or so), so the run exercises the reaction.
+    const seed = testSeed()
+    let r = await crashedNamed(seed)
+    for (let k = 1; k < 128 && r.words === 0; k++) r = await crashedNamed((seed ^ Math.imul(k, 0x9e3779b9)) >>> 0)
     const report = JSON.stringify(r)
     console.log(report)
     expect(r.words, report).toBeGreaterThan(0)
@@ -184,5 +187,37 @@ describe('hybrid signaling: members a roster names have crashed', () => {
     const reactions = r.reactionMs.filter(Number.isFinite)
     expect(reactions.length, report).toBeGreaterThan(0)
     for (const ms of reactions) expect(ms, report).toBeLessThan(50)
+  })
+})
+
+describe('hybrid signaling: every rendezvous point crashes at once', () => {
+  /**
+   * Members' views keep the dead points elected until they age out (memberMaxAgeMs, 45 s), so
+   * the members next in line stay parked. Measured before the fix: first connection 49–78 s
+   * after the crash. Twenty members, so that the next in line are mostly not the dead points'
+   * neighbours (with eight, burying the dead alone elects a neighbour).
+   */
+  it('a newcomer gets in once their neighbours notice (dead-peer timeout), not after memberMaxAgeMs', async () => {
+    const { m, members } = await settledRoom(testSeed(), {}, {}, 20)
+    const points = members.filter((p) => p.hybrid!.parkedTopics().length === 0)
+    expect(points.length).toBeGreaterThan(0)
+    expect(points.length).toBeLessThan(members.length)
+    for (const p of points) m.crash(p)
+    const clock = m.net.sim.clock
+    const crashedAt = clock.now()
+    await m.net.sim.advance(1_000)
+    const newcomer = await m.add('newcomer', { pool: POOL, hybridSignaling: true })
+    await newcomer.joinRoom('room')
+    await m.net.sim.runUntil(() => newcomer.connections.length > 0 || clock.now() - crashedAt > 120_000, { maxEvents: 20_000_000 })
+    const inMs = clock.now() - crashedAt
+    const live = members.filter((p) => !points.includes(p))
+    const report = `first connection ${inMs.toFixed(0)} ms after ${points.length} rendezvous points crashed; members back on the server ${live.filter((p) => p.hybrid!.parkedTopics().length === 0).length}/${live.length}, stats ${JSON.stringify(live.map((p) => [p.hybrid!.stats.buried, p.hybrid!.stats.rescueUnparks]))}`
+    console.log(report)
+    expect(newcomer.connections.length, report).toBeGreaterThan(0)
+    // Dead-peer timeout (10 s) and the newcomer's next announce, not the 45 s members stay in views.
+    expect(inMs, report).toBeLessThan(25_000)
+    // The members that went back on the server for it park again once every view dropped the dead.
+    await m.net.sim.advance(60_000)
+    expect(live.filter((p) => p.hybrid!.parkedTopics().length === 0).length, report).toBeLessThanOrEqual(3)
   })
 })

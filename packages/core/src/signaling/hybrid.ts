@@ -22,6 +22,9 @@ import { MAX_ROSTER_ENTRIES, MAX_SIGNALS_PER_CAPSULE, type CapsuleBody, type Dec
 import { RoomView } from './room-view.js'
 import { REACH_NAMED, type AnnounceOptions, type JoinOptions, type SendSignalOptions, type SignalingEvents, type SignalingSignal, type SignalingSource, type SignalingStatus, type SignalingUnreachable } from './types.js'
 
+/** A neighbour heard from within this is connected now (connections ping every 2 s). */
+const LIVE_MS = 5_000
+
 export interface HybridSignalingOptions {
   /** Relay other peers' signals (default true). */
   readonly relay?: boolean
@@ -198,6 +201,10 @@ export interface HybridStats {
   /** Fallbacks by why: 'timeout', 'no-relay' (no path offered), 'declined' (every path refused), 'silent' (every path through a neighbour gone quiet). */
   readonly fallbackReasons: Record<string, number>
   readonly declineReasons: Record<string, number>
+  /** Members dropped from our views because our connection to them timed out. */
+  buried: number
+  /** Times this member went back on the server topic because a rendezvous point of its view died. */
+  rescueUnparks: number
 }
 
 /** What reannounceAfter looks at: a room as one member sees it at a maintenance tick. */
@@ -232,7 +239,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   readonly relay: PeerSignalingRelay
   readonly balancer: SignalingLoadBalancer
   readonly timing: FallbackTimer
-  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, lateAcks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, nextReply: 0, reannounceReasons: {}, withheld: 0, fallbackReasons: {}, declineReasons: {} }
+  readonly stats: HybridStats = { relayed: 0, fallbacks: 0, lateAcks: 0, serverSignals: 0, declines: 0, learned: 0, answered: 0, ignored: 0, reannounced: 0, nextReply: 0, reannounceReasons: {}, withheld: 0, fallbackReasons: {}, declineReasons: {}, buried: 0, rescueUnparks: 0 }
   private readonly o: Required<Omit<HybridSignalingOptions, 'fallback' | 'relayPerSecond' | 'relayBurst'>>
   private readonly inner: SignalingSource
   private readonly rooms = new Map<string, Room>()
@@ -286,7 +293,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       stallMs: o.stallMs ?? 10_000,
       bootstrapAnswerMs: o.bootstrapAnswerMs ?? 1_000,
       bootstrapDials: Math.max(1, Math.floor(o.bootstrapDials ?? 1)),
-      spareDials: Math.max(0, Math.floor(o.spareDials ?? 1))
+      spareDials: Math.max(0, Math.floor(o.spareDials ?? 0))
     }
     this.inner = init.inner
     this.localPeer = init.inner.localPeer
@@ -336,6 +343,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.inner.on('status', this.onStatus)
     this.inner.on('unreachable', this.onUnreachable)
     this.init.neighbours.on('neighbour-up', this.onNeighbourUp)
+    this.init.neighbours.on('neighbour-down', this.onNeighbourDown)
     this.relay.start()
     this.inner.start()
     this.tick = this.init.clock.setInterval(() => { this.maintain() }, 1_000)
@@ -349,6 +357,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.inner.off('status', this.onStatus)
     this.inner.off('unreachable', this.onUnreachable)
     this.init.neighbours.off('neighbour-up', this.onNeighbourUp)
+    this.init.neighbours.off('neighbour-down', this.onNeighbourDown)
     this.relay.stop()
     if (this.tick !== null) this.init.clock.clearInterval(this.tick)
     this.tick = null
@@ -979,9 +988,43 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     if (room.serverState.size > 4096) room.serverState.delete(room.serverState.keys().next().value as PeerId)
   }
 
-  /** A first-hand sighting, now, of each neighbour connected for `topic`. */
+  /**
+   * A first-hand sighting of each neighbour connected for `topic`: now, when it was heard from
+   * lately; else when it was last heard from, so that a neighbour that died is not kept young
+   * in rosters until its connection times out (see onNeighbourDown).
+   */
   private sawNeighbours (topic: string, room: Room, now: number): void {
-    for (const c of this.init.neighbours.all()) if (c.room === topic || this.init.servesTopic?.(c.remotePeer, topic) === true) room.view.saw(c.remotePeer, now)
+    for (const c of this.init.neighbours.all()) {
+      if (c.room !== topic && this.init.servesTopic?.(c.remotePeer, topic) !== true) continue
+      const silentMs = now - c.quality.lastReceivedAt
+      room.view.saw(c.remotePeer, now, silentMs < LIVE_MS ? 0 : silentMs)
+    }
+  }
+
+  /**
+   * A neighbour's connection timed out: it is most likely dead. It leaves our views at once, and
+   * the rosters' last sightings of it do not bring it back (RoomView.bury). When it was a
+   * rendezvous point of our view, this member goes back on the server topic until every view
+   * has dropped it: if the room's rendezvous points all died at once, members whose views still
+   * elect them stay parked for memberMaxAgeMs, and newcomers would find nobody to answer them;
+   * a newcomer's repeated announce is answered by any subscribed member with room neighbours.
+   */
+  private readonly onNeighbourDown = ({ connection, reason }: { readonly connection: { readonly remotePeer: PeerId, readonly quality: { readonly lastReceivedAt: number } }, readonly reason: string }): void => {
+    if (reason !== 'timeout' || !this.running) return
+    const peer = connection.remotePeer
+    const now = this.init.clock.now()
+    for (const [topic, room] of this.rooms) {
+      if (!room.view.has(peer)) continue
+      const elected = this.o.rendezvous > 0 && room.view.rendezvousPoints(this.o.rendezvous).has(peer)
+      room.view.bury(peer, now)
+      this.stats.buried++
+      if (!elected) continue
+      room.holdUntil = Math.max(room.holdUntil, connection.quality.lastReceivedAt + this.o.memberMaxAgeMs)
+      if (room.parked) {
+        this.stats.rescueUnparks++
+        this.rejoinServer(topic, room)
+      }
+    }
   }
 
   private neighbourIds (): PeerId[] {

@@ -25,6 +25,8 @@ export const rendezvousRank = (topic: string, peer: PeerId): number => {
 
 export class RoomView {
   private readonly seenAt = new Map<PeerId, number>()
+  /** Members known dead, with the time up to which sightings of them are stale (see bury). */
+  private readonly buried = new Map<PeerId, number>()
 
   constructor (readonly topic: string, readonly self: PeerId, private readonly maxAgeMs: number, private readonly maxMembers = 4096) {}
 
@@ -32,6 +34,7 @@ export class RoomView {
   saw (peer: PeerId, now: number, ageMs = 0): boolean {
     if (peer === this.self || !(ageMs >= 0) || ageMs > this.maxAgeMs) return false
     const at = now - ageMs
+    if (at <= (this.buried.get(peer) ?? -Infinity)) return false
     const previous = this.seenAt.get(peer)
     if (previous !== undefined) {
       if (at > previous) this.seenAt.set(peer, at)
@@ -46,8 +49,21 @@ export class RoomView {
     this.seenAt.delete(peer)
   }
 
+  /**
+   * Drops a member known to be dead (our link to it timed out), and ignores sightings of it up
+   * to `until` for maxAgeMs: rosters still carry the last ones for that long. A sighting after
+   * `until` (it came back, or only our link to it failed) brings it back.
+   */
+  bury (peer: PeerId, until: number): void {
+    this.seenAt.delete(peer)
+    this.buried.delete(peer)
+    this.buried.set(peer, until)
+    if (this.buried.size > this.maxMembers) this.buried.delete(this.buried.keys().next().value as PeerId)
+  }
+
   /** Drops members not seen within maxAgeMs; returns them. */
   expire (now: number): PeerId[] {
+    for (const [peer, until] of this.buried) if (now - until > this.maxAgeMs) this.buried.delete(peer)
     const gone: PeerId[] = []
     for (const [peer, at] of this.seenAt) if (now - at > this.maxAgeMs) { this.seenAt.delete(peer); gone.push(peer) }
     return gone

@@ -66,8 +66,8 @@ describe('a newcomer\'s first dials through the mesh', () => {
     return { first: members.find((p) => p.peerId === firstId)!, offers, members, newcomer }
   }
 
-  it('go to members its first neighbour is connected to (one relay hop), and one more than it needs', async () => {
-    const { first, offers, members, newcomer } = await newcomerIn({})
+  it('go to members its first neighbour is connected to (one relay hop); with spareDials, one more than it needs', async () => {
+    const { first, offers, members, newcomer } = await newcomerIn({ spareDials: 1 })
     const adjacent = new Set(first.connections.map((c) => c.remotePeer))
     // The roster named the whole room, and the members next to the first neighbour rank first.
     expect(newcomer.hybrid!.members('room')).toBeGreaterThanOrEqual(members.length)
@@ -84,8 +84,8 @@ describe('a newcomer\'s first dials through the mesh', () => {
     for (const to of offers) expect(adjacent.has(to as never)).toBe(true)
   })
 
-  it('without spare dials it dials up to its target only', async () => {
-    const { offers } = await newcomerIn({ spareDials: 0 })
+  it('by default it dials up to its target only', async () => {
+    const { offers } = await newcomerIn({})
     expect(offers).toHaveLength(3)
   })
 })

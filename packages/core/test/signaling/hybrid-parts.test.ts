@@ -275,6 +275,27 @@ describe('room view and rendezvous rule', () => {
     expect(v.size).toBe(0)
     expect(v.isRendezvous(2)).toBe(true) // alone in its view: it stays subscribed
   })
+
+  it('a buried member leaves the view, the sightings rosters still carry of it do not bring it back, later ones do', () => {
+    const [self, dead, other] = ['peer-a', 'peer-b', 'peer-c'] as PeerId[] as [PeerId, PeerId, PeerId]
+    const v = new RoomView('room', self, 45_000)
+    v.saw(dead, 0)
+    v.saw(other, 0)
+    const elected = v.rendezvousPoints(3)
+    expect(elected.has(dead)).toBe(true)
+    v.bury(dead, 10_000) // our link to it timed out at 10 s
+    expect(v.has(dead)).toBe(false)
+    expect(v.rendezvousPoints(3).has(dead)).toBe(false)
+    expect(v.saw(dead, 12_000, 11_000)).toBe(false) // a roster's sighting from 1 s
+    expect(v.saw(dead, 12_000, 2_000)).toBe(false) // from 10 s: still before the link timed out
+    expect(v.has(dead)).toBe(false)
+    expect(v.saw(dead, 12_000, 1_000)).toBe(true) // from 11 s: it is alive after all
+    expect(v.ageOf(dead, 12_000)).toBe(1_000)
+    // The tombstone holds for maxAgeMs (then it is dropped: no sighting that old counts anyway).
+    v.bury(other, 20_000)
+    v.expire(64_000)
+    expect(v.saw(other, 64_000, 44_500)).toBe(false)
+  })
 })
 
 describe('announcing again', () => {
