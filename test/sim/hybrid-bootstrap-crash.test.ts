@@ -216,6 +216,13 @@ describe('hybrid signaling: every rendezvous point crashes at once', () => {
     expect(newcomer.connections.length, report).toBeGreaterThan(0)
     // Dead-peer timeout (10 s) and the newcomer's next announce, not the 45 s members stay in views.
     expect(inMs, report).toBeLessThan(25_000)
+    // A member that buried a dead point dials it last, after every live member it knows.
+    const buriers = live.filter((p) => p.hybrid!.stats.buried > 0)
+    expect(buriers.length, report).toBeGreaterThan(0)
+    for (const p of buriers) {
+      const ranks = (of: MeshPeer[]): number[] => of.filter((q) => q !== p).map((q) => p.hybrid!.dialRank('room', q.peerId))
+      expect(Math.max(...ranks(points)), report).toBeGreaterThan(Math.max(...ranks(live)))
+    }
     // The members that went back on the server for it park again once every view dropped the dead.
     await m.net.sim.advance(60_000)
     expect(live.filter((p) => p.hybrid!.parkedTopics().length === 0).length, report).toBeLessThanOrEqual(3)

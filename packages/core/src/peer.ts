@@ -245,6 +245,7 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
         for (const [remote, e] of this.entries) if (e.connection === null && e.paths.size > 0 && this.serves(remote, topic)) return true
         return false
       },
+      liveMs: liveMs(this.options.connection),
       options: o === true || o === undefined ? {} : o
     })
   }
@@ -786,6 +787,10 @@ export class MeshPeer extends ObservableV2<PeerEvents> implements Peer {
     }
   }
 }
+
+/** How long a silent neighbour still counts as connected now (HybridSignalingInit.liveMs): 2.5 pings, at most half the dead-peer timeout. */
+const liveMs = (tuning: ConnectionTuning | undefined): number =>
+  Math.min(2.5 * (tuning?.pingIntervalMs ?? 2_000), (tuning?.deadPeerTimeoutMs ?? 10_000) / 2)
 
 const isSignalingSource = (s: SignalingSource | readonly string[]): s is SignalingSource =>
   !Array.isArray(s) && typeof (s as SignalingSource).sendSignal === 'function'

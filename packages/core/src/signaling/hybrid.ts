@@ -22,8 +22,8 @@ import { MAX_ROSTER_ENTRIES, MAX_SIGNALS_PER_CAPSULE, type CapsuleBody, type Dec
 import { RoomView } from './room-view.js'
 import { REACH_NAMED, type AnnounceOptions, type JoinOptions, type SendSignalOptions, type SignalingEvents, type SignalingSignal, type SignalingSource, type SignalingStatus, type SignalingUnreachable } from './types.js'
 
-/** A neighbour heard from within this is connected now (connections ping every 2 s). */
-const LIVE_MS = 5_000
+/** dialRank of a member buried in our view: after any sighting age (those go up to 2 + 45 s / 5 s). */
+const BURIED_RANK = 1_000
 
 export interface HybridSignalingOptions {
   /** Relay other peers' signals (default true). */
@@ -73,9 +73,11 @@ export interface HybridSignalingOptions {
   readonly bootstrapDials?: number
   /**
    * Dials beyond what it needs that a member below the pool's `low`, with a room neighbour
-   * already, makes (default 1; 0 turns it off). Its signals go through the mesh, so a spare dial
+   * already, makes (default 0). Its signals go through the mesh, so a spare dial
    * costs the server nothing; in exchange the slowest attempt no longer sets the time to `low`,
    * nor does a member that crashed after a roster named it. The surplus stays within `high`.
+   * Off by default: on a loaded machine the extra handshakes cost more than they save
+   * (docs/hybrid-signaling.md, "Spare dials").
    */
   readonly spareDials?: number
   /**
@@ -114,6 +116,12 @@ export interface HybridSignalingInit {
    * reannounceMs; the pool gives up on attempts in time).
    */
   readonly underWay?: (topic: string) => boolean
+  /**
+   * A neighbour heard from within this is connected now (rosters list it at age 0); one silent
+   * for longer is listed as old as its last frame. Below the connections' dead-peer timeout, and
+   * a few of their ping intervals. Default 5 000 ms (pings every 2 s, timeout after 10 s).
+   */
+  readonly liveMs?: number
   readonly options?: HybridSignalingOptions
 }
 
@@ -251,6 +259,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private readonly order: SignalOrderBuffer<SignalingSignal>
   private readonly signalsSent: Counter
   private nextSeq: number
+  private readonly liveMs: number
   private tick: Timer | null = null
   private lastRoster = 0
   private running = false
@@ -297,6 +306,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     }
     this.inner = init.inner
     this.localPeer = init.inner.localPeer
+    this.liveMs = init.liveMs ?? 5_000
     this.timing = new FallbackTimer(o.fallback)
     // Sequence numbers start at the clock so a restarted author is ahead of its old capsules (replay window).
     this.nextSeq = Math.max(1, Math.floor(init.clock.now()))
@@ -438,6 +448,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const now = this.init.clock.now()
     const replied = room.replies.get(peer)
     if (replied !== undefined && now - replied < this.o.reannounceMs) return -1
+    // Our connection to it timed out, and nothing newer came: most likely dead, so last.
+    if (room.view.isBuried(peer)) return BURIED_RANK
     const introducer = this.introducer.get(peer)
     if (introducer !== undefined && this.init.neighbours.get(introducer) !== undefined && now - (this.adjacentAt.get(peer) ?? -Infinity) < 1_500) return 0
     const age = room.view.ageOf(peer, now)
@@ -666,10 +678,13 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   /** Our roster for `topic`, with the members we know to be parked (ourselves included). */
   private sendRoster (to: PeerId, topic: string, room: Room, now: number): void {
-    // Our room neighbours go at age 0: we are connected to them now, so we relay to them in one
-    // hop (a newcomer dials them first, see dialRank).
+    // Our live room neighbours go at age 0, and only they: we are connected to them now, so we
+    // relay to them in one hop (a newcomer dials them first, see dialRank). Others seen within
+    // the same millisecond (a capsule's author, a server signal) go at age 1.
     this.sawNeighbours(topic, room, now)
-    const entries = room.view.roster(now, MAX_ROSTER_ENTRIES)
+    const live = new Set<PeerId>([this.localPeer])
+    for (const c of this.init.neighbours.all()) if (now - c.quality.lastReceivedAt < this.liveMs) live.add(c.remotePeer)
+    const entries = room.view.roster(now, MAX_ROSTER_ENTRIES).map(([peer, age]) => (age === 0 && !live.has(peer) ? [peer, 1] as const : [peer, age] as const))
     let points: Set<PeerId> | undefined
     const elected = (): Set<PeerId> => (points ??= room.view.rendezvousPoints(this.o.rendezvous))
     const parked = new Set<PeerId>()
@@ -997,7 +1012,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     for (const c of this.init.neighbours.all()) {
       if (c.room !== topic && this.init.servesTopic?.(c.remotePeer, topic) !== true) continue
       const silentMs = now - c.quality.lastReceivedAt
-      room.view.saw(c.remotePeer, now, silentMs < LIVE_MS ? 0 : silentMs)
+      room.view.saw(c.remotePeer, now, silentMs < this.liveMs ? 0 : silentMs)
     }
   }
 
@@ -1019,7 +1034,9 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       room.view.bury(peer, now)
       this.stats.buried++
       if (!elected) continue
-      room.holdUntil = Math.max(room.holdUntil, connection.quality.lastReceivedAt + this.o.memberMaxAgeMs)
+      // Its other neighbours listed it at age 0 for up to liveMs after its last frame; views
+      // drop it memberMaxAgeMs after that (checked at their next tick).
+      room.holdUntil = Math.max(room.holdUntil, connection.quality.lastReceivedAt + this.liveMs + this.o.memberMaxAgeMs + 1_000)
       if (room.parked) {
         this.stats.rescueUnparks++
         this.rejoinServer(topic, room)

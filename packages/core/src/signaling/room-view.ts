@@ -61,6 +61,11 @@ export class RoomView {
     if (this.buried.size > this.maxMembers) this.buried.delete(this.buried.keys().next().value as PeerId)
   }
 
+  /** Buried (see bury) and not seen since. */
+  isBuried (peer: PeerId): boolean {
+    return this.buried.has(peer) && !this.seenAt.has(peer)
+  }
+
   /** Drops members not seen within maxAgeMs; returns them. */
   expire (now: number): PeerId[] {
     for (const [peer, until] of this.buried) if (now - until > this.maxAgeMs) this.buried.delete(peer)

@@ -98,7 +98,9 @@ describe('pool decisions', () => {
     expect(plan(1, 1, 0)).toBe(3) // up to target
     expect(plan(1, 1, 1)).toBe(4) // one beyond it
     expect(plan(1, 1, 5)).toBe(5) // up to high at most
-    expect(plan(5, 1, 1)).toBe(1) // the same bound counts attempts in flight
+    expect(plan(2, 1, 0)).toBe(2) // 1 open + 1 in flight: up to target
+    expect(plan(2, 1, 1)).toBe(3) // and one beyond, counting the attempt in flight
+    expect(plan(6, 1, 1)).toBe(0) // attempts in flight fill high
     expect(plan(3, 3, 1)).toBe(1) // at low: up to target, no spare
     expect(plan(4, 3, 1)).toBe(0)
   })

@@ -291,10 +291,15 @@ describe('room view and rendezvous rule', () => {
     expect(v.has(dead)).toBe(false)
     expect(v.saw(dead, 12_000, 1_000)).toBe(true) // from 11 s: it is alive after all
     expect(v.ageOf(dead, 12_000)).toBe(1_000)
-    // The tombstone holds for maxAgeMs (then it is dropped: no sighting that old counts anyway).
+    // The tombstone holds for maxAgeMs (after that no sighting it could hide is young enough to count).
     v.bury(other, 20_000)
+    expect(v.isBuried(other)).toBe(true)
     v.expire(64_000)
     expect(v.saw(other, 64_000, 44_500)).toBe(false)
+    expect(v.isBuried(other)).toBe(true)
+    v.expire(65_001)
+    expect(v.isBuried(other)).toBe(false)
+    expect(v.isBuried(dead)).toBe(false) // seen again after it was buried
   })
 })
 
