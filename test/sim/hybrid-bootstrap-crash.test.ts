@@ -228,3 +228,26 @@ describe('hybrid signaling: every rendezvous point crashes at once', () => {
     expect(live.filter((p) => p.hybrid!.parkedTopics().length === 0).length, report).toBeLessThanOrEqual(3)
   })
 })
+
+describe('hybrid signaling: every rendezvous point leaves at once', () => {
+  it('their bye says they are leaving: a newcomer gets in within seconds, not after memberMaxAgeMs', async () => {
+    const { m, members } = await settledRoom(testSeed(), {}, {}, 20)
+    const points = members.filter((p) => p.hybrid!.parkedTopics().length === 0)
+    expect(points.length).toBeGreaterThan(0)
+    expect(points.length).toBeLessThan(members.length)
+    const clock = m.net.sim.clock
+    const leftAt = clock.now()
+    for (const p of points) p.stop() // a closed page: the provider stops its peer
+    await m.net.sim.advance(1_000)
+    const newcomer = await m.add('newcomer', { pool: POOL, hybridSignaling: true })
+    await newcomer.joinRoom('room')
+    await m.net.sim.runUntil(() => newcomer.connections.length > 0 || clock.now() - leftAt > 120_000, { maxEvents: 20_000_000 })
+    const inMs = clock.now() - leftAt
+    const live = members.filter((p) => !points.includes(p))
+    const report = `first connection ${inMs.toFixed(0)} ms after ${points.length} rendezvous points left; buried ${live.reduce((n, p) => n + p.hybrid!.stats.buried, 0)}, back on the server ${live.filter((p) => p.hybrid!.parkedTopics().length === 0).length}/${live.length}`
+    console.log(report)
+    expect(newcomer.connections.length, report).toBeGreaterThan(0)
+    // The newcomer's first or second announce (3 s later), not the 45 s the points stay in views.
+    expect(inMs, report).toBeLessThan(8_000)
+  })
+})

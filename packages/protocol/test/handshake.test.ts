@@ -101,6 +101,16 @@ describe('close', () => {
     expect(encodeClose({ kind: 'bye' })).toEqual(new Uint8Array([0]))
   })
 
+  it('a bye may say the sender is leaving (trailing flags); unknown flag bits are ignored', () => {
+    expect(encodeClose({ kind: 'bye', leaving: true })).toEqual(new Uint8Array([0, 1]))
+    expect(decodeClose(encodeClose({ kind: 'bye', leaving: true }))).toEqual({ kind: 'bye', leaving: true })
+    expect(encodeClose({ kind: 'bye', leaving: false })).toEqual(new Uint8Array([0]))
+    expect(decodeClose(new Uint8Array([0, 0]))).toEqual({ kind: 'bye', leaving: false })
+    expect(decodeClose(new Uint8Array([0, 3]))).toEqual({ kind: 'bye', leaving: true })
+    expect(() => decodeClose(new Uint8Array([0, 0xff, 0x7f]))).toThrow(/close flags/)
+    expect(() => encodeClose({ kind: 'bye-ack', leaving: true })).toThrow(/only a bye/)
+  })
+
   it('rejects unknown kinds, truncated and padded payloads', () => {
     expect(() => encodeClose({ kind: 'later' as 'bye' })).toThrow(/cannot encode close kind later/)
     expect(() => decodeClose(new Uint8Array([2]))).toThrow(/close kind is 2/)

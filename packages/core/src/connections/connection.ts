@@ -56,7 +56,7 @@ export interface ConnectionOptions extends ConnectionTuning {
 
 export interface ConnectionCloseEvent {
   readonly connection: Connection
-  /** 'local', 'timeout' (dead peer), 'pruned', ... or the link's close reason ('remote', 'ice-failed', ...). */
+  /** 'local', 'timeout' (dead peer), 'pruned', 'left' (the remote stopped, and said so), ... or the link's close reason ('remote', 'ice-failed', ...). */
   readonly reason: string
   readonly error?: Error
 }
@@ -239,13 +239,14 @@ export class Connection extends ObservableV2<ConnectionEvents> {
     if (this.closed) return
     const inOrder = this.kind === 'ymesh' && this.link.state === 'open'
     this.finish(reason, undefined, !inOrder)
-    if (inOrder) this.sayBye()
+    // 'stopped': the peer is stopping, and says so (its neighbours drop it from their views at once).
+    if (inOrder) this.sayBye(reason === 'stopped')
   }
 
-  private sayBye (): void {
+  private sayBye (leaving: boolean): void {
     const link = this.link
     const clock = this.options.clock
-    const bye = encodeFrame(Tag.Close, encodeClose({ kind: 'bye' }))
+    const bye = encodeFrame(Tag.Close, encodeClose({ kind: 'bye', ...(leaving ? { leaving } : {}) }))
     const done = (): void => {
       clock.clearTimeout(grace)
       link.off('message', answered)
@@ -274,8 +275,11 @@ export class Connection extends ObservableV2<ConnectionEvents> {
   /** The remote closes in order: answer, as our last frame, and close our end. */
   private receiveClose (payload: Uint8Array): void {
     let kind: CloseKind
+    let leaving: boolean
     try {
-      kind = decodeClose(payload).kind
+      const close = decodeClose(payload)
+      kind = close.kind
+      leaving = close.leaving === true
     } catch {
       this.options.metrics.drops.inc({ reason: 'malformed-frame' })
       return
@@ -289,7 +293,8 @@ export class Connection extends ObservableV2<ConnectionEvents> {
         // The link could not take the answer: the remote closes after its grace.
       }
     }
-    this.finish('remote', undefined, true)
+    // 'left': the remote stopped (it said so in its bye), not only closed this connection.
+    this.finish(leaving ? 'left' : 'remote', undefined, true)
   }
 
   private flush (): void {

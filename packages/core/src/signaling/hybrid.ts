@@ -1017,7 +1017,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   }
 
   /**
-   * A neighbour's connection timed out: it is most likely dead. It leaves our views at once, and
+   * A neighbour's connection timed out (it is most likely dead) or it said it is leaving (its
+   * bye, when it stops: see the close frame in PROTOCOL.md). It leaves our views at once, and
    * the rosters' last sightings of it do not bring it back (RoomView.bury). When it was a
    * rendezvous point of our view, this member goes back on the server topic until every view
    * has dropped it: if the room's rendezvous points all died at once, members whose views still
@@ -1025,7 +1026,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
    * a newcomer's repeated announce is answered by any subscribed member with room neighbours.
    */
   private readonly onNeighbourDown = ({ connection, reason }: { readonly connection: { readonly remotePeer: PeerId, readonly quality: { readonly lastReceivedAt: number } }, readonly reason: string }): void => {
-    if (reason !== 'timeout' || !this.running) return
+    if ((reason !== 'timeout' && reason !== 'left') || !this.running) return
     const peer = connection.remotePeer
     const now = this.init.clock.now()
     for (const [topic, room] of this.rooms) {

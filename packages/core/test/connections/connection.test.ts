@@ -151,6 +151,18 @@ describe('Connection', () => {
     expect(a.metrics.connectionsClosed.get({ reason: 'pruned' })).toBe(1)
   })
 
+  it('a peer that stops says it is leaving in its bye: the other side closes with reason left', async () => {
+    const net = network(testSeed())
+    const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
+    const [ca, cb] = await connectedPair(net, a, b)
+    const reasons: string[] = []
+    cb.on('close', ({ reason }) => { reasons.push(reason) })
+    ca.close('stopped')
+    await net.sim.runUntil(() => reasons.length > 0)
+    expect(reasons).toEqual(['left'])
+    expect(a.metrics.connectionsClosed.get({ reason: 'stopped' })).toBe(1)
+  })
+
   it('closes in order: bye, then the answer as the last frame, and only then the links; nothing is sent once a side closed', async () => {
     const net = network(testSeed(), { link: { latencyMs: 20, jitterMs: 0 } })
     const [a, b] = [await makeKit(net, 'a'), await makeKit(net, 'b')]
