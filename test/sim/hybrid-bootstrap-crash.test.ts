@@ -190,30 +190,40 @@ describe('hybrid signaling: members a roster names have crashed', () => {
   })
 })
 
+/**
+ * Every rendezvous point of a settled 20-member room goes at once ('crash': dead; 'stop': a
+ * closed page whose provider stops its peer), then a newcomer joins 1 s later. Twenty members,
+ * so that the members next in line are mostly not the points' neighbours (with eight, burying
+ * the points alone elects a neighbour).
+ */
+async function pointsGone (seed: number, how: 'crash' | 'stop'): Promise<{ m: Mesh, points: MeshPeer[], live: MeshPeer[], inMs: number, report: string }> {
+  const { m, members } = await settledRoom(seed, {}, {}, 20)
+  const points = members.filter((p) => p.hybrid!.parkedTopics().length === 0)
+  expect(points.length).toBeGreaterThan(0)
+  expect(points.length).toBeLessThan(members.length)
+  const clock = m.net.sim.clock
+  const goneAt = clock.now()
+  for (const p of points) if (how === 'crash') m.crash(p); else p.stop()
+  await m.net.sim.advance(1_000)
+  const newcomer = await m.add('newcomer', { pool: POOL, hybridSignaling: true })
+  await newcomer.joinRoom('room')
+  await m.net.sim.runUntil(() => newcomer.connections.length > 0 || clock.now() - goneAt > 120_000, { maxEvents: 20_000_000 })
+  const inMs = clock.now() - goneAt
+  const live = members.filter((p) => !points.includes(p))
+  const report = `first connection ${inMs.toFixed(0)} ms after ${points.length} rendezvous points went (${how}); members back on the server ${live.filter((p) => p.hybrid!.parkedTopics().length === 0).length}/${live.length}, [buried, rescueUnparks] ${JSON.stringify(live.map((p) => [p.hybrid!.stats.buried, p.hybrid!.stats.rescueUnparks]))}`
+  console.log(report)
+  expect(newcomer.connections.length, report).toBeGreaterThan(0)
+  return { m, points, live, inMs, report }
+}
+
 describe('hybrid signaling: every rendezvous point crashes at once', () => {
   /**
    * Members' views keep the dead points elected until they age out (memberMaxAgeMs, 45 s), so
    * the members next in line stay parked. Measured before the fix: first connection 49–78 s
-   * after the crash. Twenty members, so that the next in line are mostly not the dead points'
-   * neighbours (with eight, burying the dead alone elects a neighbour).
+   * after the crash.
    */
   it('a newcomer gets in once their neighbours notice (dead-peer timeout), not after memberMaxAgeMs', async () => {
-    const { m, members } = await settledRoom(testSeed(), {}, {}, 20)
-    const points = members.filter((p) => p.hybrid!.parkedTopics().length === 0)
-    expect(points.length).toBeGreaterThan(0)
-    expect(points.length).toBeLessThan(members.length)
-    for (const p of points) m.crash(p)
-    const clock = m.net.sim.clock
-    const crashedAt = clock.now()
-    await m.net.sim.advance(1_000)
-    const newcomer = await m.add('newcomer', { pool: POOL, hybridSignaling: true })
-    await newcomer.joinRoom('room')
-    await m.net.sim.runUntil(() => newcomer.connections.length > 0 || clock.now() - crashedAt > 120_000, { maxEvents: 20_000_000 })
-    const inMs = clock.now() - crashedAt
-    const live = members.filter((p) => !points.includes(p))
-    const report = `first connection ${inMs.toFixed(0)} ms after ${points.length} rendezvous points crashed; members back on the server ${live.filter((p) => p.hybrid!.parkedTopics().length === 0).length}/${live.length}, stats ${JSON.stringify(live.map((p) => [p.hybrid!.stats.buried, p.hybrid!.stats.rescueUnparks]))}`
-    console.log(report)
-    expect(newcomer.connections.length, report).toBeGreaterThan(0)
+    const { m, points, live, inMs, report } = await pointsGone(testSeed(), 'crash')
     // Dead-peer timeout (10 s) and the newcomer's next announce, not the 45 s members stay in views.
     expect(inMs, report).toBeLessThan(25_000)
     // A member that buried a dead point dials it last, after every live member it knows.
@@ -231,22 +241,7 @@ describe('hybrid signaling: every rendezvous point crashes at once', () => {
 
 describe('hybrid signaling: every rendezvous point leaves at once', () => {
   it('their bye says they are leaving: a newcomer gets in within seconds, not after memberMaxAgeMs', async () => {
-    const { m, members } = await settledRoom(testSeed(), {}, {}, 20)
-    const points = members.filter((p) => p.hybrid!.parkedTopics().length === 0)
-    expect(points.length).toBeGreaterThan(0)
-    expect(points.length).toBeLessThan(members.length)
-    const clock = m.net.sim.clock
-    const leftAt = clock.now()
-    for (const p of points) p.stop() // a closed page: the provider stops its peer
-    await m.net.sim.advance(1_000)
-    const newcomer = await m.add('newcomer', { pool: POOL, hybridSignaling: true })
-    await newcomer.joinRoom('room')
-    await m.net.sim.runUntil(() => newcomer.connections.length > 0 || clock.now() - leftAt > 120_000, { maxEvents: 20_000_000 })
-    const inMs = clock.now() - leftAt
-    const live = members.filter((p) => !points.includes(p))
-    const report = `first connection ${inMs.toFixed(0)} ms after ${points.length} rendezvous points left; buried ${live.reduce((n, p) => n + p.hybrid!.stats.buried, 0)}, back on the server ${live.filter((p) => p.hybrid!.parkedTopics().length === 0).length}/${live.length}`
-    console.log(report)
-    expect(newcomer.connections.length, report).toBeGreaterThan(0)
+    const { inMs, report } = await pointsGone(testSeed(), 'stop')
     // The newcomer's first or second announce (3 s later), not the 45 s the points stay in views.
     expect(inMs, report).toBeLessThan(8_000)
   })

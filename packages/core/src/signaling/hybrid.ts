@@ -118,8 +118,9 @@ export interface HybridSignalingInit {
   readonly underWay?: (topic: string) => boolean
   /**
    * A neighbour heard from within this is seen now (its sighting is refreshed at each
-   * maintenance tick); one silent for longer keeps the sighting of its last frame. Below the connections' dead-peer timeout, and
-   * a few of their ping intervals. Default 5 000 ms (pings every 2 s, timeout after 10 s).
+   * maintenance tick); one silent for longer keeps the sighting of its last frame. Below the
+   * connections' dead-peer timeout, and a few of their ping intervals. Default 5 000 ms (pings
+   * every 2 s, timeout after 10 s).
    */
   readonly liveMs?: number
   readonly options?: HybridSignalingOptions
@@ -209,9 +210,9 @@ export interface HybridStats {
   /** Fallbacks by why: 'timeout', 'no-relay' (no path offered), 'declined' (every path refused), 'silent' (every path through a neighbour gone quiet). */
   readonly fallbackReasons: Record<string, number>
   readonly declineReasons: Record<string, number>
-  /** Members dropped from our views because our connection to them timed out. */
+  /** Members dropped from our views because our connection to them timed out, or they said they left. */
   buried: number
-  /** Times this member went back on the server topic because a rendezvous point of its view died. */
+  /** Times this member went back on the server topic because a rendezvous point of its view died or left. */
   rescueUnparks: number
 }
 
@@ -440,7 +441,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
    * answer timeout; members buried (see onNeighbourDown) last. (Preferring the members the
    * first neighbour is connected to made newcomers cluster around it: with a malicious first
    * neighbour, test/sim/hybrid-malicious-relay.test.ts stranded a newcomer on 1 seed in 12;
-   * docs/hybrid-signaling.md, "Time to connected".)
+   * docs/hybrid-signaling.md, "Tried and reverted".)
    */
   dialRank (topic: string, peer: PeerId): number {
     const room = this.rooms.get(topic)
