@@ -50,7 +50,7 @@ export class RoomView {
   }
 
   /**
-   * Drops a member known to be dead (our link to it timed out), and ignores sightings of it up
+   * Drops a member known to be gone (our link to it timed out, or it said it left), and ignores sightings of it up
    * to `until` for maxAgeMs: rosters still carry the last ones for that long. A sighting after
    * `until` (it came back, or only our link to it failed) brings it back.
    */
