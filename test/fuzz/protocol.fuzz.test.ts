@@ -13,10 +13,12 @@ import {
   Chunker, createEnvelope, decodeChunk, decodeEnvelope, decodeFrame, decodeHello, decodeHelloProof, decodePing,
   decodePong, decodeRouteAck, decodeRouteAdvert, decodeRoutedBody, encodeChunk, encodeEnvelope, encodeFrame, encodeHello,
   encodeHelloProof, encodePing, encodeRouteAck, encodeRouteAdvert, encodeRoutedBody, HELLO_NONCE_SIZE, LEGACY_MAX_FRAME_SIZE,
-  MAX_ROUTE_HOPS, MAX_TTL, MESSAGE_ID_SIZE, Reassembler, ROUTE_METRIC_INFINITY, Tag, TAGS, toPeerId, withSignature
+  MAX_CANDIDATE_LENGTH, MAX_ROUTE_HOPS, MAX_SDP_LENGTH, MAX_TTL, MESSAGE_ID_SIZE, packSignal, Reassembler, ROUTE_METRIC_INFINITY,
+  Tag, TAGS, toPeerId, unpackSignal, withSignature
 } from '@ymesh/protocol'
+import type { SignalData } from '@ymesh/protocol'
 import type { RouteAdvertItem, RouteRef } from '@ymesh/protocol'
-import { int, mutateBytes as mutate, type Gen } from './fuzz-kit.js'
+import { int, mutateBytes as mutate, mutateText, type Gen } from './fuzz-kit.js'
 
 const COUNT = Number(process.env.FUZZ_COUNT ?? '') || 50_000
 const SEED = Number(process.env.SEED ?? '') || Math.floor(Math.random() * 2 ** 31)
@@ -187,5 +189,44 @@ describe(`protocol decoders under fuzzing (SEED=${SEED}, FUZZ_COUNT=${COUNT})`, 
     }
     console.log(`fed ${sent} frames to reassemblers (SEED=${SEED}); ${completed} messages completed`)
     if (frames >= 1000) expect(completed, replay).toBeGreaterThan(0)
+  }, TIMEOUT)
+
+  it('packed signals: unpacking hostile text only throws InvalidMessageError and stays within the limits; packing gives back exactly or refuses', () => {
+    const gen = prng.create(SEED)
+    const sdp = 'v=0\r\no=- 626116053855366 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n' +
+      'm=application 51920 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 192.0.2.2\r\n' +
+      'a=candidate:3229573512 1 udp 2122194687 192.0.2.2 51920 typ host generation 0 network-id 1\r\n' +
+      'a=ice-ufrag:RDkv\r\na=ice-pwd:b3LeVfvH98Ri8pzTPUlTs6J9\r\na=ice-options:trickle\r\n' +
+      'a=fingerprint:sha-256 00:25:B9:D8:16:6A:38:A7:44:41:0C:6F:82:B5:8F:AA:2F:CA:A0:94:12:FA:7C:F8:CF:6D:E7:C1:9E:B5:DE:76\r\n' +
+      'a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n'
+    const candidate = 'candidate:4193659285 1 tcp 1518285567 fd00::2 51497 typ host tcptype passive generation 0 ufrag RDkv network-id 2'
+    const packedCorpus = [packSignal({ type: 'offer', sdp })!.z, packSignal({ type: 'candidate', candidate: { candidate, sdpMid: '0', sdpMLineIndex: 0 } })!.z]
+    let unpacked = 0
+    let packed = 0
+    for (let n = 0; n < COUNT; n++) {
+      const type = prng.oneOf(gen, ['offer', 'answer', 'candidate', 'rollback'])
+      const z = mutateText(gen, packedCorpus)
+      try {
+        const signal = unpackSignal({ type, z })
+        unpacked++
+        if (signal.type === 'candidate' ? signal.candidate.candidate.length > MAX_CANDIDATE_LENGTH : signal.sdp.length > MAX_SDP_LENGTH) {
+          throw new Error(`unpackSignal went past the limits for ${JSON.stringify(z).slice(0, 200)}; ${replay}`)
+        }
+      } catch (error) {
+        if ((error as Error).name !== 'InvalidMessageError') throw new Error(`unpackSignal threw ${String(error)} for ${JSON.stringify(z).slice(0, 200)}; ${replay}`)
+      }
+      const text = mutateText(gen, [sdp, candidate])
+      const signal: SignalData = text.startsWith('candidate') || int(gen, 0, 3) === 0
+        ? { type: 'candidate', candidate: { candidate: text, sdpMid: prng.oneOf(gen, ['0', null, '', 'a|b']), sdpMLineIndex: prng.oneOf(gen, [0, null, 7, -1]) } }
+        : { type: 'offer', sdp: text }
+      const p = packSignal(signal)
+      if (p === null) continue
+      packed++
+      const back = unpackSignal(p)
+      const expected = signal.type === 'candidate' ? { type: 'candidate', candidate: { ...signal.candidate } } : signal
+      if (JSON.stringify(back) !== JSON.stringify(expected)) throw new Error(`packSignal is not lossless for ${JSON.stringify(signal).slice(0, 200)}; ${replay}`)
+    }
+    console.log(`unpacked ${unpacked} of ${COUNT} hostile packed signals, packed ${packed} mutated ones exactly (SEED=${SEED})`)
+    if (COUNT >= 1000) expect(packed, replay).toBeGreaterThan(0)
   }, TIMEOUT)
 })

@@ -8,6 +8,7 @@ import { Tag, type IceCandidate } from '@ymesh/protocol'
 import { createSignalingServer, silentLogger as serverSilent, type SignalingServer } from '@ymesh/signaling-server'
 import { createPeer, silentLogger, type MeshPeer } from '@ymesh/core'
 import { startStockPeer, stopAllStockPeers } from './helpers/stock-peer.js'
+import { editDescriptions } from '../helpers/signals.js'
 
 const loopbackOnly = (c: IceCandidate): boolean => / 127\.0\.0\.1 \d+ typ /.test(c.candidate)
 
@@ -59,10 +60,9 @@ const tamperingProxy = async (upstream: string): Promise<{ url: string, edits: (
     client.on('close', () => { up.close() })
     client.on('message', (raw) => {
       let text = raw.toString()
-      const m = JSON.parse(text) as { type?: string, data?: { signal?: { sdp?: string } } }
-      const sdp = m.type === 'publish' ? m.data?.signal?.sdp : undefined
-      if (typeof sdp === 'string') {
-        m.data!.signal!.sdp = sdp.replace(/a=fingerprint:sha-256 [0-9A-F:]+/g, () => { edits++; return 'a=fingerprint:sha-256 ' + Array(32).fill('AB').join(':') })
+      const m = JSON.parse(text) as { type?: string, data?: unknown }
+      if (m.type === 'publish' && editDescriptions(m.data, (sdp) => sdp.replace(/a=fingerprint:sha-256 [0-9A-F:]+/g, 'a=fingerprint:sha-256 ' + Array(32).fill('AB').join(':'))) > 0) {
+        edits++
         text = JSON.stringify(m)
       }
       if (up.readyState === WebSocket.OPEN) up.send(text); else queue.push(text)

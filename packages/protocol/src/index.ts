@@ -116,3 +116,6 @@ export {
   routedSealDomain
 } from './routing.js'
 export type { RouteRef, RouteAdvertItem, RoutedBody } from './routing.js'
+
+export { packSignal, unpackSignal, PACKED_SIGNAL_FORMAT, MAX_SDP_LENGTH, MAX_CANDIDATE_LENGTH } from './signal-pack.js'
+export type { PackedSignal } from './signal-pack.js'

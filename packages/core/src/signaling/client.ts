@@ -13,6 +13,9 @@ import type { Logger } from '../logger.js'
 import { announceData, MAX_BUNDLED_SIGNALS, parseData, signalData, type BundledSignal } from './messages.js'
 import type { AnnounceOptions, JoinOptions, SendSignalOptions, SignalingEvents, SignalingSource } from './types.js'
 
+/** Peers remembered as reading packed signals; beyond it the longest unheard is forgotten (it then gets unpacked signals). */
+const MAX_PACKERS = 4096
+
 /** One connection to a signaling server. */
 export interface SignalingChannel {
   send(message: Record<string, unknown>): void
@@ -73,6 +76,8 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
   private inbound: Promise<void> = Promise.resolve()
   private epoch = 0
   private readonly bundles = new Map<string, Bundle>()
+  /** Peers whose marker said they read packed signals, oldest first (bounded by MAX_PACKERS). */
+  private readonly packers = new Set<PeerId>()
 
   constructor (private readonly options: SignalingClientOptions) {
     super()
@@ -165,7 +170,7 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     const bundleMs = this.options.bundleMs ?? 10
     const session = options.session
     if (!options.addressed || session === undefined || bundleMs <= 0) {
-      this.publish(topic, signalData(this.localPeer, to, signal, options.token, session, options.index), options.addressed ? to : undefined)
+      this.publish(topic, signalData(this.localPeer, to, signal, options.token, session, options.index, [], options.addressed && this.packers.has(to)), options.addressed ? to : undefined)
       return
     }
     const key = `${topic}\u0000${to}\u0000${session}`
@@ -186,7 +191,14 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     if (this.bundles.get(key) === bundle) this.bundles.delete(key)
     const [first, ...more] = bundle.signals
     if (first === undefined) return
-    this.publish(bundle.topic, signalData(this.localPeer, bundle.to, first.signal, bundle.token, bundle.session, first.index, more), bundle.to)
+    this.publish(bundle.topic, signalData(this.localPeer, bundle.to, first.signal, bundle.token, bundle.session, first.index, more, this.packers.has(bundle.to)), bundle.to)
+  }
+
+  /** `peer` said it reads packed signals: what we address to it from now on goes packed. */
+  private notePacker (peer: PeerId): void {
+    this.packers.delete(peer)
+    this.packers.add(peer)
+    if (this.packers.size > MAX_PACKERS) for (const oldest of this.packers) { this.packers.delete(oldest); break }
   }
 
   /** `all`: a broadcast that quiet subscribers get too (ymesh extension). */
@@ -365,11 +377,12 @@ export class SignalingClient extends ObservableV2<SignalingEvents> implements Si
     }
     if (parsed.from === this.localPeer) return // the server echoes our own publishes
     if (parsed.to !== undefined && parsed.to !== this.localPeer) return // for someone else (broadcast fallback)
+    if (parsed.packs) this.notePacker(parsed.from)
     if (parsed.type === 'announce') {
-      const { type: _type, ...announce } = parsed
+      const { type: _type, packs: _packs, ...announce } = parsed
       this.emitSafe('announce', { topic, ...announce })
     } else {
-      const { type: _type, more, index, ...rest } = parsed
+      const { type: _type, packs: _packs, more, index, ...rest } = parsed
       this.emitSafe('signal', { topic, ...rest, ...(index === undefined ? {} : { index }) })
       for (const m of more ?? []) this.emitSafe('signal', { topic, ...rest, signal: m.signal, ...(m.index === undefined ? {} : { index: m.index }) })
     }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Tag } from '@ymesh/protocol'
 import { testSeed } from '../../../../test/helpers/seed.js'
+import { editDescriptions } from '../../../../test/helpers/signals.js'
 import { createMesh, type Mesh } from '../helpers/sim-mesh.js'
 
 let mesh: Mesh | null = null
@@ -49,11 +50,11 @@ describe('createPeer behaviour', () => {
   })
 
   it('a signaling hub that edits fingerprints gets no authenticated connection through', async () => {
+    let edits = 0
     mesh = await createMesh(testSeed(), {
       hub: {
         tamper: (m) => {
-          const data = m.data as { signal?: { sdp?: string } } | undefined
-          if (typeof data?.signal?.sdp === 'string') data.signal.sdp = data.signal.sdp.replace(/a=fingerprint:sha-256 \S+/, 'a=fingerprint:sha-256 ' + Array(32).fill('00').join(':'))
+          edits += editDescriptions(m.data, (sdp) => sdp.replace(/a=fingerprint:sha-256 \S+/, 'a=fingerprint:sha-256 ' + Array(32).fill('00').join(':')))
           return m
         }
       }
@@ -65,6 +66,7 @@ describe('createPeer behaviour', () => {
     await mesh.net.sim.advance(30_000)
     expect(a.connections).toEqual([])
     expect(b.connections).toEqual([])
+    expect(edits).toBeGreaterThan(0)
     expect(a.metrics.handshakeFailures.get({ reason: 'bad-signature' }) + b.metrics.handshakeFailures.get({ reason: 'bad-signature' })).toBeGreaterThan(0)
   })
 
