@@ -61,23 +61,24 @@ export interface HybridSignalingOptions {
   readonly bootstrapAnswerMs?: number
   /**
    * How many of the members that answer its announce a newcomer dials through the server, in
-   * the same round (default 1; at least 1). The rest of the room comes through their rosters,
-   * signaled through the mesh. A member that crashed or left between answering and our offer
-   * costs little with one: a server with the ymesh extension says so at once ('undelivered'),
-   * and the next answering member is dialed (otherwise the bootstrap watchdog does it; with
-   * several dials, once every one of them is gone or silent). Two give a newcomer two
-   * neighbours, so two relay paths, from the start, which shortens the slowest joins when
-   * relays crash; but each further dial costs a link's offer and answer at the server, about
-   * half again the server's bytes of a staggered join on the simulator (docs/hybrid-signaling.md).
+   * the same round (default 2; at least 1). The rest of the room comes through their rosters,
+   * signaled through the mesh. Two give a newcomer two neighbours, so two relay paths, from the
+   * start: when its first neighbour crashes while relaying its next signals, the other carries
+   * them, where with one the newcomer waits out a relay timeout and dials again (the slowest
+   * joins of docs/hybrid-signaling.md, "Time to connected"). Each further dial costs a link's
+   * offer and answer at the server, packed (PROTOCOL.md, "Packed signals"): on the 40-peer
+   * simulator join, two cost the server 43 % more bytes than one. A member that crashed or left
+   * between answering and our offer costs little: a server with the ymesh extension says so at
+   * once ('undelivered'), and the next answering member is dialed (otherwise the bootstrap
+   * watchdog does it, once every dial is gone or silent).
    */
   readonly bootstrapDials?: number
   /**
    * Dials beyond what it needs that a member below the pool's `low`, with a room neighbour
-   * already, makes (default 0). Its signals go through the mesh, so a spare dial
+   * already, makes (default 1). Its signals go through the mesh, so a spare dial
    * costs the server nothing; in exchange the slowest attempt no longer sets the time to `low`,
-   * nor does a member that crashed after a roster named it. The surplus stays within `high`.
-   * Off by default: on a loaded machine the extra handshakes cost more than they save
-   * (docs/hybrid-signaling.md, "Spare dials").
+   * nor does a member that crashed after a roster named it. The surplus stays within `high`,
+   * and the pool prunes it later (docs/hybrid-signaling.md, "Spare dials").
    */
   readonly spareDials?: number
   /**
@@ -300,8 +301,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       reannounceMs: o.reannounceMs ?? 3_000,
       stallMs: o.stallMs ?? 10_000,
       bootstrapAnswerMs: o.bootstrapAnswerMs ?? 1_000,
-      bootstrapDials: Math.max(1, Math.floor(o.bootstrapDials ?? 1)),
-      spareDials: Math.max(0, Math.floor(o.spareDials ?? 0))
+      bootstrapDials: Math.max(1, Math.floor(o.bootstrapDials ?? 2)),
+      spareDials: Math.max(0, Math.floor(o.spareDials ?? 1))
     }
     this.inner = init.inner
     this.localPeer = init.inner.localPeer
