@@ -118,10 +118,9 @@ export interface HybridSignalingInit {
    */
   readonly underWay?: (topic: string) => boolean
   /**
-   * A neighbour heard from within this is seen now (its sighting is refreshed at each
-   * maintenance tick); one silent for longer keeps the sighting of its last frame. Below the
-   * connections' dead-peer timeout, and a few of their ping intervals. Default 5 000 ms (pings
-   * every 2 s, timeout after 10 s).
+   * A neighbour heard from within this is connected now (rosters list it at age 0); one silent
+   * for longer is listed as old as its last frame. Below the connections' dead-peer timeout, and
+   * a few of their ping intervals. Default 5 000 ms (pings every 2 s, timeout after 10 s).
    */
   readonly liveMs?: number
   readonly options?: HybridSignalingOptions
@@ -273,6 +272,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   private readonly acksOwed = new Map<PeerId, { seqs: number[], timer: Timer | null }>()
   /** Per member learned from a roster: the neighbour that listed it, a relay that knows it (a newcomer's first neighbour). */
   private readonly introducer = new Map<PeerId, PeerId>()
+  /** Per member: when a neighbour's roster said it is connected to it (age 0), so its introducer relays in one hop. */
+  private readonly adjacentAt = new Map<PeerId, number>()
   /** Broadcast announces seen per `topic|peer`: a repeated one means nobody answered the first. */
   private readonly announcesSeen = new Map<string, number>()
   /** Per author: the neighbours its last capsule named as reaching it (sealed by it). */
@@ -379,6 +380,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     this.acksOwed.clear()
     this.replyVia.clear()
     this.introducer.clear()
+    this.adjacentAt.clear()
     this.reachOf.clear()
     this.withSignals.clear()
     this.serverSessions.clear()
@@ -436,13 +438,11 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
   /**
    * How early the pool should dial `peer` in `topic`, lower first: a member that answered our
    * announce through the server within reannounceMs (it is subscribed now — when our mesh paths
-   * died, members learned through them may be parked and out of reach); then members some
-   * neighbour saw first-hand within 1.5 s (connected to it now: alive, one relay hop away);
-   * then by how stale their last sighting is: a crashed member still listed in rosters costs an
-   * answer timeout; members buried (see onNeighbourDown) last. (Preferring the members the
-   * first neighbour is connected to made newcomers cluster around it: with a malicious first
-   * neighbour, test/sim/hybrid-malicious-relay.test.ts stranded a newcomer on 1 seed in 12;
-   * docs/hybrid-signaling.md, "Tried and reverted".)
+   * died, members learned through them may be parked and out of reach); then members a
+   * neighbour's roster said it is connected to, within 1.5 s (one relay hop away: a member two
+   * hops away costs a newcomer ~4 link latencies more); then by how stale their last sighting
+   * is: a crashed member still listed in rosters costs an answer timeout; members buried (see
+   * onNeighbourDown) last.
    */
   dialRank (topic: string, peer: PeerId): number {
     const room = this.rooms.get(topic)
@@ -450,10 +450,12 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const now = this.init.clock.now()
     const replied = room.replies.get(peer)
     if (replied !== undefined && now - replied < this.o.reannounceMs) return -1
-    // Our connection to it timed out (or it said it left), and nothing newer came: last.
+    // Our connection to it timed out, and nothing newer came: most likely dead, so last.
     if (room.view.isBuried(peer)) return BURIED_RANK
+    const introducer = this.introducer.get(peer)
+    if (introducer !== undefined && this.init.neighbours.get(introducer) !== undefined && now - (this.adjacentAt.get(peer) ?? -Infinity) < 1_500) return 0
     const age = room.view.ageOf(peer, now)
-    return age === undefined || age < 1_500 ? 0 : 1 + Math.floor(age / 5_000)
+    return age === undefined || age < 1_500 ? 1 : 2 + Math.floor(age / 5_000)
   }
 
   sendSignal (topic: string, to: PeerId, signal: SignalData, options: SendSignalOptions): void {
@@ -678,7 +680,13 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
 
   /** Our roster for `topic`, with the members we know to be parked (ourselves included). */
   private sendRoster (to: PeerId, topic: string, room: Room, now: number): void {
-    const entries = room.view.roster(now, MAX_ROSTER_ENTRIES)
+    // Our live room neighbours go at age 0, and only they: we are connected to them now, so we
+    // relay to them in one hop (a newcomer dials them first, see dialRank). Others seen within
+    // the same millisecond (a capsule's author, a server signal) go at age 1.
+    this.sawNeighbours(topic, room, now)
+    const live = new Set<PeerId>([this.localPeer])
+    for (const c of this.init.neighbours.all()) if (now - c.quality.lastReceivedAt < this.liveMs) live.add(c.remotePeer)
+    const entries = room.view.roster(now, MAX_ROSTER_ENTRIES).map(([peer, age]) => (age === 0 && !live.has(peer) ? [peer, 1] as const : [peer, age] as const))
     let points: Set<PeerId> | undefined
     const elected = (): Set<PeerId> => (points ??= room.view.rendezvousPoints(this.o.rendezvous))
     const parked = new Set<PeerId>()
@@ -969,7 +977,15 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     for (const [peer, age] of entries) {
       if (parked !== undefined && peer !== this.localPeer) this.heardServerState(room, peer, parked.has(peer), now - age)
       if (peer === from) continue
-      if (!this.introducer.has(peer) || this.init.neighbours.get(this.introducer.get(peer) as PeerId) === undefined) this.introducer.set(peer, from)
+      if (age === 0) {
+        // Seen by `from` this very moment: connected to it (see sendRoster), so `from` relays to it in one hop.
+        this.introducer.set(peer, from)
+        this.adjacentAt.delete(peer)
+        this.adjacentAt.set(peer, now)
+        if (this.adjacentAt.size > 4096) this.adjacentAt.delete(this.adjacentAt.keys().next().value as PeerId)
+      } else if (!this.introducer.has(peer) || this.init.neighbours.get(this.introducer.get(peer) as PeerId) === undefined) {
+        this.introducer.set(peer, from)
+      }
       if (this.introducer.size > 4096) this.introducer.delete(this.introducer.keys().next().value as PeerId)
       if (!room.view.saw(peer, now, age)) continue
       this.stats.learned++
@@ -1021,8 +1037,8 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
       room.view.bury(peer, now)
       this.stats.buried++
       if (!elected) continue
-      // Its other neighbours saw it as live for up to liveMs after its last frame; views drop
-      // it memberMaxAgeMs after that (checked at their next tick).
+      // Its other neighbours listed it at age 0 for up to liveMs after its last frame; views
+      // drop it memberMaxAgeMs after that (checked at their next tick).
       room.holdUntil = Math.max(room.holdUntil, connection.quality.lastReceivedAt + this.liveMs + this.o.memberMaxAgeMs + 1_000)
       if (room.parked) {
         this.stats.rescueUnparks++

@@ -53,7 +53,8 @@ describe('a newcomer\'s first dials through the mesh', () => {
       await m.net.sim.advance(800)
     }
     await m.net.sim.advance(12_000) // rosters went round: every member knows the whole room
-    const newcomer = await m.add('newcomer', { pool: POOL6, hybridSignaling: options })
+    // One way in through the server, so every later dial follows that neighbour's roster.
+    const newcomer = await m.add('newcomer', { pool: POOL6, hybridSignaling: { bootstrapDials: 1, ...options } })
     const hybrid = newcomer.hybrid!
     const offers: string[] = []
     let firstId: string | null = null
@@ -66,21 +67,26 @@ describe('a newcomer\'s first dials through the mesh', () => {
     return { first: members.find((p) => p.peerId === firstId)!, offers, members, newcomer }
   }
 
-  it('rank the members their first neighbour is connected to among the freshest, and dial one more than they need with spareDials', async () => {
+  it('go to members its first neighbour is connected to (one relay hop); with spareDials, one more than it needs', async () => {
     const { first, offers, members, newcomer } = await newcomerIn({ spareDials: 1 })
     const adjacent = new Set(first.connections.map((c) => c.remotePeer))
-    // The roster named the whole room; the first neighbour's neighbours are fresh sightings
-    // (refreshed at its last tick), so they rank 0.
+    // The roster named the whole room, and the members next to the first neighbour rank first.
     expect(newcomer.hybrid!.members('room')).toBeGreaterThanOrEqual(members.length)
     const farther = members.filter((p) => p !== first && !adjacent.has(p.peerId))
     expect(farther.length).toBeGreaterThan(0)
-    for (const p of members) if (p !== first && adjacent.has(p.peerId)) expect(newcomer.hybrid!.dialRank('room', p.peerId)).toBe(0)
-    // target 4 − 1 open + 1 spare.
+    for (const p of members) {
+      if (p === first) continue
+      const rank = newcomer.hybrid!.dialRank('room', p.peerId)
+      if (adjacent.has(p.peerId)) expect(rank).toBe(0)
+      else expect(rank).toBeGreaterThanOrEqual(1)
+    }
+    // target 4 − 1 open + 1 spare, all through the mesh to the first neighbour's neighbours.
     expect(offers).toHaveLength(4)
+    for (const to of offers) expect(adjacent.has(to as never)).toBe(true)
   })
 
-  it('by default it dials up to its target only', async () => {
-    const { offers } = await newcomerIn({})
+  it('without spare dials it dials up to its target only', async () => {
+    const { offers } = await newcomerIn({ spareDials: 0 })
     expect(offers).toHaveLength(3)
   })
 })
