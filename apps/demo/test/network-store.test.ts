@@ -58,10 +58,12 @@ describe('network store over the simulator', { timeout: 30_000 }, () => {
     await mesh.net.sim.advance(1_500)
     const bob = await inNet('bob', 'Bob')
     await mesh.until(() => (bob.chat.rooms.net?.connected ?? 0) === 1)
-    // Carol arrives once Alice and Bob form a mesh: one of them (the rendezvous) answers her
-    // through the server, and her connection to the other is signaled through it: relayed.
+    // Carol arrives once Alice and Bob form a mesh. Both answer her through the server; she
+    // dials one of them that way (by default a newcomer dials two), and her connection to the
+    // other is signaled through it: relayed. The panel must show both kinds.
     await mesh.net.sim.advance(1_500)
-    const carol = await inNet('carol', 'Carol')
+    const carol = await sim!.browser('carol', 'Carol', { node: await mesh.node('carol', { bootstrapDials: 1 }) })
+    carol.rooms.join({ name: 'net', kind: 'public' })
     const session = carol.m.requireSession()
     const handle = session.get('net')!
     // Every pair connected, every member's presence lists its links, and pings measured RTT.

@@ -71,6 +71,7 @@ export type {
 export type { WebSocketConstructor, WebSocketLike } from './signaling/websocket.js'
 export { decodeRelayMessage, encodeRelayMessage, decodeCapsule, encodeCapsule, CAPSULE_DOMAIN } from './signaling/relay-wire.js'
 export type { RelayMessage, Capsule } from './signaling/relay-wire.js'
+export type { HybridSignalingOptions, HybridStats } from './signaling/hybrid.js'
 export { createPeer, MeshPeer } from './peer.js'
 export type { Peer, PeerOptions, PeerEvents, RoomSpec, CapabilityOptions, PeerCapabilities } from './peer.js'
 export { MessageRouter } from './routing/message-router.js'

@@ -13,7 +13,7 @@ export { MeshProviderError, InvalidProviderOptionsError, DocumentConflictError, 
 
 // @ymesh/core
 export { createPeer, MeshPeer, MemorySignalingHub, ServerSignaling, WebRtcTransport, consoleLogger, silentLogger, createSystemClock, createSystemRng } from '@ymesh/core'
-export type { Peer, PeerOptions, PeerEvents, RoomSpec, Connection, ConnectionKind, Logger, SignalingSource, PoolOptions, WebRtcTransportOptions } from '@ymesh/core'
+export type { Peer, PeerOptions, PeerEvents, RoomSpec, Connection, ConnectionKind, Logger, SignalingSource, PoolOptions, WebRtcTransportOptions, HybridSignalingOptions, HybridStats } from '@ymesh/core'
 // @ymesh/crypto
 export {
   generateIdentity, exportIdentity, importIdentity, exportIdentityEncrypted, importIdentityEncrypted, generateRoomSecret, encodeRoomSecret,

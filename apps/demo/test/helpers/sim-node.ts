@@ -1,12 +1,13 @@
 /** MeshNodes on the simulator (@ymesh/sim network + in-memory signaling), for store tests. */
 import { generateIdentity } from '@ymesh/crypto'
 import { SimNetwork } from '@ymesh/sim'
-import { DocRouter, MemorySignalingHub, createPeer, silentLogger } from 'ymesh'
+import { DocRouter, MemorySignalingHub, createPeer, silentLogger, type HybridSignalingOptions } from 'ymesh'
 import type { MeshNode } from '../../src/mesh/mesh-node'
 
 export interface SimMesh {
   readonly net: SimNetwork
-  node: (label: string) => Promise<MeshNode>
+  /** `hybrid`: hybrid signaling options other than the defaults. */
+  node: (label: string, hybrid?: HybridSignalingOptions) => Promise<MeshNode>
   /** Runs the simulator until `check` holds (virtual time; the real clock never waits). */
   until: (check: () => boolean) => Promise<void>
   close: () => Promise<void>
@@ -18,12 +19,12 @@ export const createSimMesh = (seed: number): SimMesh => {
   const nodes: MeshNode[] = []
   return {
     net,
-    async node (label) {
+    async node (label, hybrid) {
       const identity = await generateIdentity({ seed: net.sim.rng.fork(`identity:${label}`).bytes(32) })
       const transport = net.createTransport(identity.peerId)
       const rng = transport.rng.fork('peer')
       const signaling = hub.createSource({ localPeer: identity.peerId, clock: transport.clock, rng: rng.fork('signaling') })
-      const peer = createPeer({ identity, transport, signaling, clock: transport.clock, rng, logger: silentLogger })
+      const peer = createPeer({ identity, transport, signaling, clock: transport.clock, rng, logger: silentLogger, ...(hybrid === undefined ? {} : { hybridSignaling: hybrid }) })
       peer.start()
       const node: MeshNode = {
         identity,
