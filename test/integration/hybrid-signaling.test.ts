@@ -60,20 +60,37 @@ const waitUntil = async (test: () => boolean, what: string, ms = 10_000): Promis
   }
 }
 
+/** Time to connected: ms from each peer's join to its first connection and to degree low, sorted. */
+interface JoinTimes { first: number[], low: number[] }
+
 /** Peers 0..PEERS-1 (one per host) join `room` one after the other; resolves once each reached degree low. */
-const staggeredJoin = async (room: string, hybrid: boolean): Promise<{ names: string[], messages: number }> => {
+const staggeredJoin = async (room: string, hybrid: boolean): Promise<{ names: string[], messages: number, times: JoinTimes }> => {
   const before = serverMessages()
   const names = Array.from({ length: PEERS }, (_, i) => `${room}-p${i}`)
-  const reached: Array<Promise<number>> = []
+  const low: Array<Promise<number>> = []
+  const first: Array<Promise<number>> = []
   for (let i = 0; i < PEERS; i++) {
     const t = Date.now()
     const host = hosts[i] as PeerHost
     await host.join(names[i] as string, { room, hybrid })
-    reached.push(host.reached(names[i] as string, 'low', FORM_MS))
+    low.push(host.reached(names[i] as string, 'low', FORM_MS))
+    first.push(host.reached(names[i] as string, 'first', FORM_MS))
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, STAGGER_MS - (Date.now() - t))))
   }
-  await Promise.all(reached)
-  return { names, messages: serverMessages() - before }
+  const sorted = async (ms: Array<Promise<number>>): Promise<number[]> => (await Promise.all(ms)).sort((a, b) => a - b)
+  const times = { low: await sorted(low), first: await sorted(first) }
+  return { names, messages: serverMessages() - before, times }
+}
+
+/** Nearest-rank quantile of sorted samples. */
+const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
+
+/** Issue 7's time-to-connected figures, hybrid against server-only (printed: one run on a shared machine is noise, see docs/benchmarks.md). */
+const timeRatios = (hybrid: JoinTimes, serverOnly: JoinTimes): string => {
+  const r = (k: keyof JoinTimes, q: number): string => (quantile(hybrid[k], q) / quantile(serverOnly[k], q)).toFixed(2)
+  const ms = (t: JoinTimes, k: keyof JoinTimes): string => `${quantile(t[k], 0.5).toFixed(0)}/${quantile(t[k], 0.99).toFixed(0)}`
+  return `time to connected, hybrid / server-only: first connection p50 ${r('first', 0.5)}×, p99 ${r('first', 0.99)}×; ` +
+    `degree low p50 ${r('low', 0.5)}×, p99 ${r('low', 0.99)}× (ms p50/p99: first ${ms(hybrid, 'first')} vs ${ms(serverOnly, 'first')}, low ${ms(hybrid, 'low')} vs ${ms(serverOnly, 'low')})`
 }
 
 const statsOf = async (names: string[]): Promise<HybridPeerStats[]> => {
@@ -97,10 +114,12 @@ const settledStats = async (names: string[], ms = 15_000): Promise<HybridPeerSta
 
 describe.skipIf(!enabled)('hybrid signaling over real WebRTC, one process per peer', () => {
   let serverOnlyMessages = 0
+  let serverOnlyTimes: JoinTimes = { first: [], low: [] }
 
   it(`baseline: ${PEERS} peers with server-only signaling reach their degree`, async () => {
-    const { names, messages } = await staggeredJoin('baseline', false)
+    const { names, messages, times } = await staggeredJoin('baseline', false)
     serverOnlyMessages = messages
+    serverOnlyTimes = times
     const stats = await settledStats(names)
     for (const s of stats) {
       expect(s.connections, s.name).toBeGreaterThanOrEqual(LOW)
@@ -112,14 +131,15 @@ describe.skipIf(!enabled)('hybrid signaling over real WebRTC, one process per pe
 
   it(`${PEERS} peers with hybrid signaling reach their degree, later joiners signaled through the mesh, far fewer server messages`, async () => {
     expect(serverOnlyMessages, 'the baseline ran').toBeGreaterThan(0)
-    const { names, messages } = await staggeredJoin('hybrid', true)
+    const { names, messages, times } = await staggeredJoin('hybrid', true)
     const stats = await settledStats(names)
     const report = `hybrid ${messages} server messages vs server-only ${serverOnlyMessages}; ${JSON.stringify(stats.map((s) => ({ n: s.name, c: s.connections, h: s.hybrid, k: s.counters })))}`
     const sum = (k: 'relayed' | 'fallbacks' | 'relayedForOthers'): number => stats.reduce((a, s) => a + (s.hybrid?.[k] ?? 0), 0)
     process.stderr.write(`hybrid signaling, ${PEERS} peers: ${messages} server messages (server-only ${serverOnlyMessages}); ` +
       `${sum('relayed')} capsules acked through the mesh, ${sum('fallbacks')} fallbacks, ${sum('relayedForOthers')} forwards; ` +
       `${server.health().connections} server connections held; connections by signal path ` +
-      `${JSON.stringify(Object.fromEntries(['mesh', 'mixed', 'server'].map((p) => [p, stats.reduce((a, s) => a + (s.counters?.[`ymesh_connections_opened_total{path="${p}"}`] ?? 0), 0)])))}\n`)
+      `${JSON.stringify(Object.fromEntries(['mesh', 'mixed', 'server'].map((p) => [p, stats.reduce((a, s) => a + (s.counters?.[`ymesh_connections_opened_total{path="${p}"}`] ?? 0), 0)])))}; ` +
+      `${timeRatios(times, serverOnlyTimes)}\n`)
     for (const s of stats) expect(s.connections, `${s.name}: ${report}`).toBeGreaterThanOrEqual(LOW)
     // The first peers have nobody to relay through; from the fifth on, a joiner has neighbours
     // that introduce it: the signals of its connections (both directions) came through the mesh.
