@@ -450,7 +450,7 @@ export class HybridSignaling extends ObservableV2<SignalingEvents> implements Si
     const now = this.init.clock.now()
     const replied = room.replies.get(peer)
     if (replied !== undefined && now - replied < this.o.reannounceMs) return -1
-    // Our connection to it timed out, and nothing newer came: most likely dead, so last.
+    // Our connection to it timed out (or it said it left), and nothing newer came: last.
     if (room.view.isBuried(peer)) return BURIED_RANK
     const introducer = this.introducer.get(peer)
     if (introducer !== undefined && this.init.neighbours.get(introducer) !== undefined && now - (this.adjacentAt.get(peer) ?? -Infinity) < 1_500) return 0
