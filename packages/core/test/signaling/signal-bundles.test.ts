@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { PeerId, SignalData } from '@ymesh/protocol'
 import { Simulator } from '@ymesh/sim'
-import { MemorySignalingHub, type SignalingSignal } from '@ymesh/core'
+import { MemorySignalingHub, type SignalingSignal, type SignalingSource } from '@ymesh/core'
 import { announceData, parseData, signalData } from '../../src/signaling/messages.js'
 import { testSeed } from '../../../../test/helpers/seed.js'
 
@@ -10,16 +10,22 @@ const B = 'b'.repeat(43) as PeerId
 const offer: SignalData = { type: 'offer', sdp: 'v=0' }
 const candidate = (n: number): SignalData => ({ type: 'candidate', candidate: { candidate: `candidate:${n} 1 udp 1 10.0.0.${n} 5000 typ host`, sdpMid: '0', sdpMLineIndex: 0 } })
 
+/** A and B on one in-memory hub, both in 'room'; `got`: the signals B receives. */
+const twoSources = async (): Promise<{ sim: Simulator, hub: MemorySignalingHub, a: SignalingSource, b: SignalingSource, got: SignalingSignal[] }> => {
+  const sim = new Simulator({ seed: testSeed() })
+  const hub = new MemorySignalingHub({ clock: sim.clock, latencyMs: 10 })
+  const a = hub.createSource({ localPeer: A, clock: sim.createClock(), rng: sim.rng.fork('a') })
+  const b = hub.createSource({ localPeer: B, clock: sim.createClock(), rng: sim.rng.fork('b') })
+  const got: SignalingSignal[] = []
+  b.on('signal', (e) => { got.push(e) })
+  for (const s of [a, b]) { s.join('room'); s.start() }
+  await sim.advance(100)
+  return { sim, hub, a, b, got }
+}
+
 describe('bundled server signals', () => {
   it("one addressed publish carries a link attempt's description and candidates, delivered as separate signals in order", async () => {
-    const sim = new Simulator({ seed: testSeed() })
-    const hub = new MemorySignalingHub({ clock: sim.clock, latencyMs: 10 })
-    const a = hub.createSource({ localPeer: A, clock: sim.createClock(), rng: sim.rng.fork('a') })
-    const b = hub.createSource({ localPeer: B, clock: sim.createClock(), rng: sim.rng.fork('b') })
-    const got: SignalingSignal[] = []
-    b.on('signal', (e) => { got.push(e) })
-    for (const s of [a, b]) { s.join('room'); s.start() }
-    await sim.advance(100)
+    const { sim, hub, a, b, got } = await twoSources()
     const before = hub.countsByType.get('in:publish:signal:offer')?.messages ?? 0
     a.sendSignal('room', B, offer, { addressed: true, session: 's1', index: 0 })
     a.sendSignal('room', B, candidate(1), { addressed: true, session: 's1', index: 1 })
@@ -53,14 +59,7 @@ const SDP = ['v=0', 'o=- 626116053855366 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a
 
 describe('packed server signals', () => {
   it('go packed only to a peer whose marker said it reads them, and arrive as the signals that were sent', async () => {
-    const sim = new Simulator({ seed: testSeed() })
-    const hub = new MemorySignalingHub({ clock: sim.clock, latencyMs: 10 })
-    const a = hub.createSource({ localPeer: A, clock: sim.createClock(), rng: sim.rng.fork('a') })
-    const b = hub.createSource({ localPeer: B, clock: sim.createClock(), rng: sim.rng.fork('b') })
-    const got: SignalingSignal[] = []
-    b.on('signal', (e) => { got.push(e) })
-    for (const s of [a, b]) { s.join('room'); s.start() }
-    await sim.advance(100)
+    const { sim, hub, a, b, got } = await twoSources()
     const bytes = (): number => hub.countsByType.get('in:publish:signal:offer')?.bytes ?? 0
     const full: SignalData = { type: 'offer', sdp: SDP }
     // C never said it reads packed signals (it has not even connected): what A sends it is unpacked.
